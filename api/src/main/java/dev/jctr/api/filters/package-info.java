@@ -1,0 +1,2 @@
+/** containerd's filter language for List calls and event subscriptions. */
+package dev.jctr.api.filters;

@@ -1,0 +1,122 @@
+package dev.jctr.kernel.grpc;
+
+import dev.jctr.kernel.env.KernelProperties;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.util.MutableHandlerRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * The daemon's gRPC server on its unix socket, serving the whiteboard: every
+ * {@link BindableService} in the service registry is served while it is registered, and a
+ * service that leaves the registry stops being served at once (calls to it get UNIMPLEMENTED),
+ * with no restart.
+ */
+@Component(immediate = true)
+public final class GrpcServer {
+
+  private static final Logger LOG = System.getLogger(GrpcServer.class.getName());
+
+  private final MutableHandlerRegistry registry = new MutableHandlerRegistry();
+  private final Map<BindableService, ServerServiceDefinition> served = new ConcurrentHashMap<>();
+  private Path socket;
+  private Server server;
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
+  private ExecutorService executor;
+
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  void addService(BindableService service) {
+    ServerServiceDefinition definition = service.bindService();
+    served.put(service, definition);
+    registry.addService(definition);
+    LOG.log(Level.DEBUG, "serving {0}", definition.getServiceDescriptor().getName());
+  }
+
+  void removeService(BindableService service) {
+    ServerServiceDefinition definition = served.remove(service);
+    if (definition != null) {
+      registry.removeService(definition);
+      LOG.log(Level.DEBUG, "stopped serving {0}", definition.getServiceDescriptor().getName());
+    }
+  }
+
+  @Activate
+  void activate(BundleContext context) throws IOException {
+    socket = Path.of(context.getProperty(KernelProperties.GRPC_ADDRESS));
+    Files.createDirectories(socket.getParent());
+    Files.deleteIfExists(socket); // the launcher has checked that no live server owns it
+    boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+    executor = Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name("grpc-call-", 0).factory());
+    server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        .executor(executor)
+        .maxInboundMessageSize(intProperty(context, KernelProperties.GRPC_MAX_RECV, 16 << 20))
+        .fallbackHandlerRegistry(registry)
+        // interceptors run last-added first: errors are mapped around the namespace check
+        .intercept(new NamespaceInterceptor())
+        .intercept(new ErrorInterceptor())
+        .build()
+        .start();
+    restrictSocket(context);
+    LOG.log(Level.INFO, "serving gRPC on {0}", socket);
+  }
+
+  private void restrictSocket(BundleContext context) throws IOException {
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+    int uid = intProperty(context, KernelProperties.GRPC_UID, 0);
+    int gid = intProperty(context, KernelProperties.GRPC_GID, 0);
+    if (uid != 0 || gid != 0) {
+      Files.setAttribute(socket, "unix:uid", uid);
+      Files.setAttribute(socket, "unix:gid", gid);
+    }
+  }
+
+  @Deactivate
+  void deactivate() throws InterruptedException, IOException {
+    server.shutdown();
+    if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
+      server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+    }
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
+    executor.shutdownNow();
+    Files.deleteIfExists(socket);
+    LOG.log(Level.INFO, "stopped serving gRPC on {0}", socket);
+  }
+
+  private static int intProperty(BundleContext context, String key, int fallback) {
+    String value = context.getProperty(key);
+    return value == null || value.isBlank() ? fallback : Integer.parseInt(value);
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the distribution and starts jctrd on its embedded defaults (root /var/lib/jctr, state
+# /run/jctr, socket /run/jctr/jctrd.sock), shows it answering through jctr and containerd's ctr,
+# then keeps it in the foreground until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh package -DskipTests -q
+dist=distribution/target/jctr-0.1.0/jctr-0.1.0
+"$dist/bin/jctrd" "$@" &
+daemon=$!
+trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT INT TERM
+socket=/run/jctr/jctrd.sock prev=""
+for arg in "$@"; do
+  if [ "$prev" = --address ] || [ "$prev" = -a ]; then socket=$arg; fi
+  prev=$arg
+done
+for _ in $(seq 100); do [ -S "$socket" ] && break; kill -0 "$daemon" || exit 1; sleep 0.1; done
+echo "--- jctr version"; "$dist/bin/jctr" --address "$socket" version
+echo "--- jctr plugins ls"; "$dist/bin/jctr" --address "$socket" plugins ls
+if command -v ctr >/dev/null; then
+  echo "--- ctr --address $socket version"; ctr --address "$socket" version
+fi
+echo "--- jctrd is running (pid $daemon); Ctrl-C stops it"
+wait "$daemon"
