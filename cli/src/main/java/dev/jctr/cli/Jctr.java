@@ -42,7 +42,13 @@ public final class Jctr {
       defaultValue = "30", description = "deadline for each call to jctrd")
   long timeoutSeconds;
 
+  /** Held strongly: java.util.logging forgets a logger's level once nobody references it. */
+  private static final java.util.logging.Logger NETTY_BOOTSTRAP =
+      java.util.logging.Logger.getLogger("io.netty.bootstrap");
+
   public static void main(String[] args) {
+    // Netty warns that SO_KEEPALIVE does not apply to unix sockets; that is noise to a user.
+    NETTY_BOOTSTRAP.setLevel(java.util.logging.Level.SEVERE);
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 

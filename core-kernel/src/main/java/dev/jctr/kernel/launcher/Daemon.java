@@ -45,8 +45,10 @@ final class Daemon {
       Framework framework = startFramework();
       Thread hook = new Thread(() -> stop(framework), "jctrd-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
+      Bundle kernel = installKernel(framework);
       BundleFolder folder = new BundleFolder(bundleFolder, framework.getBundleContext());
       folder.installAll();
+      kernel.start();
       LOG.log(Level.INFO, "jctrd {0} started: root={1} state={2} address={3} bundles={4}",
           Distribution.version(), config.root(), config.state(), config.grpcAddress(),
           bundleFolder);
@@ -67,18 +69,18 @@ final class Daemon {
     properties.put("felix.log.level", "1");
     properties.putAll(KernelProperties.of(config, configFile));
     Felix felix = new Felix(properties);
-    felix.init();
-    installKernel(felix);
     felix.start();
     return felix;
   }
 
-  /** The launcher's own jar is the kernel bundle; it is installed first and never watched. */
-  private static void installKernel(Framework framework) throws IOException, BundleException {
+  /**
+   * The launcher's own jar is the kernel bundle. It is installed first and never watched; it is
+   * started after the bundle folder is installed, since it needs the libraries found there.
+   */
+  private static Bundle installKernel(Framework framework) throws IOException, BundleException {
     Path jar = Distribution.kernelJar();
     try (InputStream in = Files.newInputStream(jar)) {
-      Bundle kernel = framework.getBundleContext().installBundle(jar.toUri().toString(), in);
-      kernel.start();
+      return framework.getBundleContext().installBundle(jar.toUri().toString(), in);
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.jctr.kernel.launcher;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /** Where the running launcher was installed from, and its version. */
@@ -25,12 +25,14 @@ final class Distribution {
     return kernelJar().toAbsolutePath().getParent().resolveSibling("bundles");
   }
 
+  /** Bundle-Version and revision from the kernel jar's own manifest. */
   static String version() {
-    try (InputStream in = Jctrd.class.getResourceAsStream("/META-INF/MANIFEST.MF")) {
-      if (in == null) {
+    try (JarFile jar = new JarFile(kernelJar().toFile())) {
+      Manifest manifest = jar.getManifest();
+      if (manifest == null) {
         return "unknown";
       }
-      var attributes = new Manifest(in).getMainAttributes();
+      var attributes = manifest.getMainAttributes();
       String version = attributes.getValue("Bundle-Version");
       String revision = attributes.getValue("Jctr-Revision");
       return (version == null ? "unknown" : version)

@@ -3,13 +3,13 @@ package dev.jctr.kernel.launcher;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Map;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * One logging backend for the whole process: java.util.logging, which grpc and netty use
@@ -26,20 +26,29 @@ final class LogSetup {
   static void configure(String level, PrintStream out) {
     LogManager.getLogManager().reset();
     Level threshold = LEVELS.getOrDefault(level, Level.INFO);
-    Handler handler = new ConsoleHandler() {
-      {
-        setOutputStream(out);
+    // A StreamHandler of our own: ConsoleHandler.setOutputStream would close System.err.
+    Handler handler = new StreamHandler(out, new LineFormatter()) {
+      @Override
+      public synchronized void publish(LogRecord record) {
+        super.publish(record);
+        flush();
+      }
+
+      @Override
+      public synchronized void close() {
+        flush(); // the stream is the process's stderr: never close it
       }
     };
     handler.setLevel(threshold);
-    handler.setFormatter(new LineFormatter());
     Logger rootLogger = Logger.getLogger("");
     rootLogger.setLevel(threshold);
     rootLogger.addHandler(handler);
     // Netty warns that SO_KEEPALIVE does not apply to unix sockets on every connection.
-    Logger.getLogger("io.netty.bootstrap").setLevel(Level.SEVERE);
-    Logger.getLogger("io.netty.channel.ChannelInitializer").setLevel(Level.SEVERE);
+    QUIETED.setLevel(Level.SEVERE);
   }
+
+  /** Held strongly: java.util.logging forgets a logger's level once nobody references it. */
+  private static final Logger QUIETED = Logger.getLogger("io.netty.bootstrap");
 
   /** {@code time=... level=info logger=... msg="..."}, the shape containerd's logs have. */
   static final class LineFormatter extends Formatter {
