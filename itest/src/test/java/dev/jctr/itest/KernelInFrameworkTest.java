@@ -94,11 +94,18 @@ public class KernelInFrameworkTest {
     options.add(frameworkProperty("jctr.itest.temp").value(temp.toString()));
     try (DirectoryStream<Path> jars = Files.newDirectoryStream(bundles, "*.jar")) {
       for (Path jar : jars) {
-        options.add(bundle(jar.toUri().toString()));
+        options.add(isFragment(jar) ? bundle(jar.toUri().toString()).noStart()
+            : bundle(jar.toUri().toString()));
       }
     }
     options.add(bundle(dist.resolve("lib/daemon/core-kernel.jar").toUri().toString()));
     return options.toArray(Option[]::new);
+  }
+
+  private static boolean isFragment(Path jar) throws IOException {
+    try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+      return file.getManifest().getMainAttributes().getValue("Fragment-Host") != null;
+    }
   }
 
   private static String sampleConfig(String value) {

@@ -2,6 +2,7 @@ package dev.jctr.kernel.launcher;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -20,9 +21,15 @@ final class Distribution {
     }
   }
 
-  /** {@code <dist>/bundles}, beside {@code <dist>/lib} that holds the kernel jar. */
+  /** {@code <dist>/bundles}: the nearest {@code bundles} folder above the kernel jar. */
   static Path bundleFolder() {
-    return kernelJar().toAbsolutePath().getParent().resolveSibling("bundles");
+    Path jarDir = kernelJar().toAbsolutePath().getParent();
+    for (Path dir = jarDir; dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve("bundles"))) {
+        return dir.resolve("bundles");
+      }
+    }
+    return jarDir.resolveSibling("bundles");
   }
 
   /** Bundle-Version and revision from the kernel jar's own manifest. */
