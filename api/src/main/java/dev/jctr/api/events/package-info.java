@@ -1,0 +1,2 @@
+/** See the types in this package. */
+package dev.jctr.api.events;
