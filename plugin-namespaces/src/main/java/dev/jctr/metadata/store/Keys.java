@@ -1,0 +1,84 @@
+package dev.jctr.metadata.store;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The database's key layout: a kind byte, then components separated by NUL, so that every
+ * object of one kind in one namespace shares a prefix. Identifiers never contain NUL.
+ *
+ * <pre>
+ *   schema                          -> schema version
+ *   n \0 ns                         -> Namespace (labels); the namespace exists iff present
+ *   c \0 ns \0 id                   -> Container
+ *   l \0 ns \0 id                   -> Lease
+ *   r \0 ns \0 lease \0 type \0 id  -> (empty) a resource held by a lease
+ * </pre>
+ */
+final class Keys {
+
+  static final byte[] SCHEMA = bytes("schema");
+  private static final char SEPARATOR = '\0';
+
+  private Keys() {}
+
+  static byte[] namespace(String namespace) {
+    return join("n", namespace);
+  }
+
+  static byte[] namespaces() {
+    return join("n", "");
+  }
+
+  static byte[] container(String namespace, String id) {
+    return join("c", namespace, id);
+  }
+
+  static byte[] containers(String namespace) {
+    return join("c", namespace, "");
+  }
+
+  static byte[] lease(String namespace, String id) {
+    return join("l", namespace, id);
+  }
+
+  static byte[] leases(String namespace) {
+    return join("l", namespace, "");
+  }
+
+  static byte[] leaseResource(String namespace, String lease, String type, String id) {
+    return join("r", namespace, lease, type, id);
+  }
+
+  static byte[] leaseResources(String namespace, String lease) {
+    return join("r", namespace, lease, "");
+  }
+
+  /** Every key prefix under which a namespace can hold objects; a namespace is empty when none has keys. */
+  static byte[][] namespaceContents(String namespace) {
+    return new byte[][] {containers(namespace), leases(namespace)};
+  }
+
+  /** The last component of a key. */
+  static String last(byte[] key) {
+    String text = new String(key, StandardCharsets.UTF_8);
+    return text.substring(text.lastIndexOf(SEPARATOR) + 1);
+  }
+
+  /** The components after the kind. */
+  static String[] components(byte[] key) {
+    String text = new String(key, StandardCharsets.UTF_8);
+    return text.substring(text.indexOf(SEPARATOR) + 1).split(String.valueOf(SEPARATOR), -1);
+  }
+
+  private static byte[] join(String kind, String... components) {
+    StringBuilder key = new StringBuilder(kind);
+    for (String component : components) {
+      key.append(SEPARATOR).append(component);
+    }
+    return bytes(key.toString());
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}
