@@ -53,9 +53,8 @@ final class Keys {
     return join("r", namespace, lease, "");
   }
 
-  /** Every key prefix under which a namespace can hold objects; a namespace is empty when none has keys. */
-  static byte[][] namespaceContents(String namespace) {
-    return new byte[][] {containers(namespace), leases(namespace)};
+  static byte[] allLeaseResources(String namespace) {
+    return join("r", namespace, "");
   }
 
   /** The last component of a key. */

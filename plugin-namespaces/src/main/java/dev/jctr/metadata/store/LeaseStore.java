@@ -21,16 +21,23 @@ import java.util.Map;
  */
 public final class LeaseStore {
 
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   private final MetadataDb db;
 
   public LeaseStore(MetadataDb db) {
     this.db = db;
   }
 
-  public Lease create(String namespace, String id, Map<String, String> labels) {
+  /**
+   * Creates a lease. An empty id gets a random one, as containerd 1.6 does for {@code ctr leases
+   * create} (its client leaves the id to the server).
+   */
+  public Lease create(String namespace, String requestedId, Map<String, String> labels) {
     Identifiers.validate("namespace", namespace);
-    if (id.isEmpty()) {
-      throw new InvalidArgumentException("lease: id must not be empty (the client chooses it)");
+    String id = requestedId.isEmpty() ? randomId() : requestedId;
+    if (id.indexOf('\0') >= 0) {
+      throw new InvalidArgumentException("lease \"" + id + "\": id must not contain NUL");
     }
     Labels.validate("lease \"" + id + "\"", labels);
     return db.write(tx -> {
@@ -121,6 +128,14 @@ public final class LeaseStore {
       throw new InvalidArgumentException("lease resource \"" + type + "\": id must be non-empty"
           + " and without NUL");
     }
+  }
+
+  /** containerd's random lease id shape: nanoseconds of the clock, then 3 random bytes. */
+  private static String randomId() {
+    byte[] random = new byte[3];
+    RANDOM.nextBytes(random);
+    return java.time.Instant.now().getNano() + "-"
+        + java.util.Base64.getUrlEncoder().encodeToString(random);
   }
 
   private static String describe(String namespace, String id) {

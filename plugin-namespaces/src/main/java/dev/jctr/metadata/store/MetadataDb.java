@@ -51,11 +51,7 @@ public final class MetadataDb implements Closeable {
   /** Opens (creating when absent) the database in {@code dir}. */
   public static MetadataDb open(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Env<byte[]> env = Env.create(ByteArrayProxy.PROXY_BA)
-        .setMapSize(MAP_SIZE)
-        .setMaxDbs(1)
-        .setMaxReaders(512)
-        .open(dir.toFile(), EnvFlags.MDB_NOTLS);
+    Env<byte[]> env = openEnv(dir);
     Dbi<byte[]> dbi = env.openDbi("metadata", DbiFlags.MDB_CREATE);
     MetadataDb db = new MetadataDb(env, dbi);
     db.write(txn -> {
@@ -63,6 +59,23 @@ public final class MetadataDb implements Closeable {
       return null;
     });
     return db;
+  }
+
+  private static Env<byte[]> openEnv(Path dir) {
+    // lmdbjava extracts its native library through the thread's context class loader; in OSGi
+    // that loader is not the bundle holding the library, so lend it lmdbjava's own.
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(Env.class.getClassLoader());
+    try {
+      return Env.create(ByteArrayProxy.PROXY_BA)
+          .setMapSize(MAP_SIZE)
+          .setMaxDbs(1)
+          .setMaxReaders(512)
+          .open(dir.toFile(), EnvFlags.MDB_NOTLS);
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
   }
 
   /** Runs {@code work} in one read transaction: a consistent snapshot. */

@@ -73,7 +73,7 @@ public final class NamespaceStore {
     });
   }
 
-  /** Deletes an empty namespace; one that still holds objects is refused. */
+  /** Deletes a namespace without containers (and its leases); one with containers is refused. */
   public void delete(String name) {
     Identifiers.validate("namespace", name);
     db.write(tx -> {
@@ -84,14 +84,14 @@ public final class NamespaceStore {
       if (tx.any(Keys.containers(name))) {
         holding.add("containers");
       }
-      if (tx.any(Keys.leases(name))) {
-        holding.add("leases");
-      }
       if (!holding.isEmpty()) {
         throw new FailedPreconditionException("namespace \"" + name
             + "\" must be empty, but it still has " + String.join(", ", holding)
             + "; remove them first");
       }
+      // as in containerd, leases do not keep a namespace alive: they go with it
+      tx.deletePrefix(Keys.leases(name));
+      tx.deletePrefix(Keys.allLeaseResources(name));
       tx.delete(Keys.namespace(name));
       return null;
     });

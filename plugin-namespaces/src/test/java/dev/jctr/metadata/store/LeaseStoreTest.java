@@ -85,7 +85,16 @@ class LeaseStoreTest {
         () -> leases.addResource("default", "l", resource("content", "")));
     assertThrows(NotFoundException.class,
         () -> leases.addResource("default", "absent", resource("content", "x")));
-    assertThrows(InvalidArgumentException.class, () -> leases.create("default", "", Map.of()));
+    assertThrows(InvalidArgumentException.class, () -> leases.create("default", "a\0b", Map.of()));
+  }
+
+  @Test
+  void anEmptyIdGetsARandomOne() {
+    Lease first = leases.create("default", "", Map.of());
+    Lease second = leases.create("default", "", Map.of());
+    assertTrue(first.getId().matches("[0-9]+-[A-Za-z0-9_-]{4}"), first.getId());
+    assertTrue(!first.getId().equals(second.getId()));
+    assertEquals(2, leases.list("default", Filter.always()).size());
   }
 
   private static Resource resource(String type, String id) {

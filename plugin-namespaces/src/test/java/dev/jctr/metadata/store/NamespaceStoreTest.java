@@ -80,9 +80,19 @@ class NamespaceStoreTest {
   }
 
   @Test
-  void deletingANamespaceWithALeaseIsRefused() {
-    new LeaseStore(db).create("moby", "l1", Map.of());
-    assertThrows(FailedPreconditionException.class, () -> namespaces.delete("moby"));
+  void deletingANamespaceTakesItsLeasesWithIt() {
+    LeaseStore leases = new LeaseStore(db);
+    leases.create("moby", "l1", Map.of());
+    leases.addResource("moby", "l1", dev.jctr.api.proto.containerd.services.leases.v1.Resource
+        .newBuilder().setType("content").setId("sha256:" + "a".repeat(64)).build());
+    leases.create("mobyx", "l1", Map.of());
+    namespaces.delete("moby");
+    assertThrows(NotFoundException.class, () -> namespaces.get("moby"));
+    assertTrue(leases.list("moby", dev.jctr.api.filters.Filter.always()).isEmpty());
+    assertEquals(1, leases.list("mobyx", dev.jctr.api.filters.Filter.always()).size(),
+        "a namespace sharing the prefix keeps its lease");
+    leases.create("moby", "l1", Map.of());
+    assertTrue(leases.listResources("moby", "l1").isEmpty());
   }
 
   @Test
