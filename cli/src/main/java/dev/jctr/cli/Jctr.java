@@ -18,7 +18,8 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = Jctr.Version.class,
     description = "Command line client for jctrd.",
-    subcommands = {VersionCommand.class, PluginsCommand.class})
+    subcommands = {VersionCommand.class, PluginsCommand.class, NamespacesCommand.class,
+        ContainersCommand.class, LeasesCommand.class, EventsCommand.class})
 public final class Jctr {
 
   /** Output formats every listing command supports. */

@@ -122,7 +122,7 @@ class MetadataProcessTest {
 
   @Test
   void ctrManagesLeases() {
-    String id = ctr("-n", "k8s.io", "leases", "create", "--expires", "1h", "--label", "a=b")
+    String id = ctr("-n", "k8s.io", "leases", "create", "--expires", "1h", "a=b")
         .requireSuccess("ctr leases create").stdout().strip();
     assertFalse(id.isEmpty());
     String listed = ctr("-n", "k8s.io", "leases", "ls").requireSuccess("ctr leases ls").stdout();

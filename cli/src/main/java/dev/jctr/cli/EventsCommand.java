@@ -1,0 +1,76 @@
+package dev.jctr.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import dev.jctr.api.proto.containerd.events.ContainerCreate;
+import dev.jctr.api.proto.containerd.events.ContainerDelete;
+import dev.jctr.api.proto.containerd.events.ContainerUpdate;
+import dev.jctr.api.proto.containerd.events.NamespaceCreate;
+import dev.jctr.api.proto.containerd.events.NamespaceDelete;
+import dev.jctr.api.proto.containerd.events.NamespaceUpdate;
+import dev.jctr.api.proto.containerd.services.events.v1.EventsGrpc;
+import dev.jctr.api.proto.containerd.services.events.v1.SubscribeRequest;
+import dev.jctr.api.proto.containerd.types.Envelope;
+import dev.jctr.api.typeurl.TypeUrls;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code jctr events}: follow the daemon's events until interrupted. */
+@Command(name = "events", aliases = "event",
+    description = "Print events as they happen: TIME NAMESPACE TOPIC EVENT. Filters: "
+        + "topic==/containers/create, namespace==k8s.io, event.id==c1 (any may match).")
+final class EventsCommand extends ConnectedCommand {
+
+  private static final Map<String, Message> KNOWN = Stream.<Message>of(
+          ContainerCreate.getDefaultInstance(), ContainerUpdate.getDefaultInstance(),
+          ContainerDelete.getDefaultInstance(), NamespaceCreate.getDefaultInstance(),
+          NamespaceUpdate.getDefaultInstance(), NamespaceDelete.getDefaultInstance())
+      .collect(Collectors.toUnmodifiableMap(m -> m.getDescriptorForType().getFullName(),
+          Function.identity()));
+
+  private static final JsonFormat.Printer PRINTER =
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+
+  @Parameters(paramLabel = "FILTER", arity = "0..*") List<String> filters = List.of();
+
+  @Override
+  void run(DaemonConnection connection) {
+    // no deadline: the stream lasts until the user stops it
+    Iterator<Envelope> stream = EventsGrpc.newBlockingStub(connection.channel())
+        .subscribe(SubscribeRequest.newBuilder().addAllFilters(filters).build());
+    while (stream.hasNext()) {
+      Envelope envelope = stream.next();
+      out().println(json() ? Json.of(envelope) : line(envelope));
+      out().flush();
+    }
+  }
+
+  /** {@code <RFC 3339 time> <namespace> <topic> <event as JSON>}. */
+  static String line(Envelope envelope) {
+    Instant at = Instant.ofEpochSecond(envelope.getTimestamp().getSeconds(),
+        envelope.getTimestamp().getNanos());
+    return at + " " + envelope.getNamespace() + " " + envelope.getTopic() + " "
+        + event(envelope);
+  }
+
+  private static String event(Envelope envelope) {
+    Message prototype = KNOWN.get(TypeUrls.messageName(envelope.getEvent()));
+    if (prototype == null) {
+      return "{\"@type\":\"" + envelope.getEvent().getTypeUrl() + "\"}";
+    }
+    try {
+      Message event = prototype.getParserForType().parseFrom(envelope.getEvent().getValue());
+      return PRINTER.print(event);
+    } catch (InvalidProtocolBufferException e) {
+      return "{\"@type\":\"" + envelope.getEvent().getTypeUrl() + "\",\"error\":\"malformed\"}";
+    }
+  }
+}
