@@ -12,5 +12,5 @@ dist=distribution/target/jctr-0.1.0/jctr-0.1.0
 if [ ! -x "$dist/bin/jctrd" ]; then
   scripts/build.sh package -DskipTests -q
 fi
-exec "$JCTR_JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$dist/lib/cli/*" \
+exec "$JCTR_JAVA_HOME/bin/java" -cp "$dist/lib/cli/*" \
   bench/MetadataBench.java "$dist" "${1:-1000}" "${2:-20}"

@@ -9,7 +9,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.FieldMask;
 import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc;
-import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc.ContainersBlockingStub;
 import dev.jctr.api.proto.containerd.services.containers.v1.CreateContainerRequest;
 import dev.jctr.api.proto.containerd.services.containers.v1.DeleteContainerRequest;
 import dev.jctr.api.proto.containerd.services.containers.v1.GetContainerRequest;
@@ -37,10 +36,6 @@ final class ContainersCommand {
   /** The runtime ctr and the kubelet use when none is named. */
   static final String DEFAULT_RUNTIME = "io.containerd.runc.v2";
 
-  static ContainersBlockingStub stub(DaemonConnection connection) {
-    return connection.withDeadline(ContainersGrpc.newBlockingStub(connection.channel()));
-  }
-
   @Command(name = "list", aliases = "ls", description = "List containers: CONTAINER, IMAGE, RUNTIME.")
   static final class ListCommand extends ConnectedCommand {
 
@@ -53,8 +48,8 @@ final class ContainersCommand {
 
     @Override
     void run(DaemonConnection connection) {
-      List<Container> containers = stub(connection)
-          .list(ListContainersRequest.newBuilder().addAllFilters(filters).build())
+      List<Container> containers = connection
+          .call(ContainersGrpc.getListMethod(), ListContainersRequest.newBuilder().addAllFilters(filters).build())
           .getContainersList();
       print(containers);
     }
@@ -91,8 +86,8 @@ final class ContainersCommand {
 
     @Override
     void run(DaemonConnection connection) {
-      Container container = stub(connection)
-          .get(GetContainerRequest.newBuilder().setId(id).build()).getContainer();
+      Container container = connection
+          .call(ContainersGrpc.getGetMethod(), GetContainerRequest.newBuilder().setId(id).build()).getContainer();
       out().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create()
           .toJson(toJson(container)));
     }
@@ -166,7 +161,7 @@ final class ContainersCommand {
           .putAllLabels(LabelArgs.parse(spec, labels))
           .setSpec(minimalSpec(args));
       container.getRuntimeBuilder().setName(runtime);
-      Container created = stub(connection).create(
+      Container created = connection.call(ContainersGrpc.getCreateMethod(),
           CreateContainerRequest.newBuilder().setContainer(container).build()).getContainer();
       out().println(created.getId());
     }
@@ -208,7 +203,7 @@ final class ContainersCommand {
           container.putLabels(key, value);
         }
       });
-      stub(connection).update(UpdateContainerRequest.newBuilder()
+      connection.call(ContainersGrpc.getUpdateMethod(), UpdateContainerRequest.newBuilder()
           .setContainer(container).setUpdateMask(mask).build());
     }
   }
@@ -222,7 +217,7 @@ final class ContainersCommand {
     @Override
     void run(DaemonConnection connection) {
       for (String id : ids) {
-        stub(connection).delete(DeleteContainerRequest.newBuilder().setId(id).build());
+        connection.call(ContainersGrpc.getDeleteMethod(), DeleteContainerRequest.newBuilder().setId(id).build());
       }
     }
   }

@@ -44,8 +44,8 @@ final class EventsCommand extends ConnectedCommand {
   @Override
   void run(DaemonConnection connection) {
     // no deadline: the stream lasts until the user stops it
-    Iterator<Envelope> stream = EventsGrpc.newBlockingStub(connection.channel())
-        .subscribe(SubscribeRequest.newBuilder().addAllFilters(filters).build());
+    Iterator<Envelope> stream = connection.stream(EventsGrpc.getSubscribeMethod(),
+        SubscribeRequest.newBuilder().addAllFilters(filters).build());
     while (stream.hasNext()) {
       Envelope envelope = stream.next();
       out().println(json() ? Json.of(envelope) : line(envelope));

@@ -4,6 +4,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,10 +20,21 @@ import picocli.CommandLine.ScopeType;
     name = "jctr",
     mixinStandardHelpOptions = true,
     versionProvider = Jctr.Version.class,
-    description = "Command line client for jctrd.",
-    subcommands = {VersionCommand.class, PluginsCommand.class, NamespacesCommand.class,
-        ContainersCommand.class, LeasesCommand.class, EventsCommand.class})
+    description = "Command line client for jctrd.")
 public final class Jctr {
+
+  /**
+   * The subcommands. They are registered lazily: picocli builds a command's model by reflection,
+   * which costs a one-shot JVM tens of milliseconds per command, so a run registers only the
+   * subcommand it names, and all of them only for help or an unknown name.
+   */
+  static final List<Class<?>> SUBCOMMANDS = List.of(VersionCommand.class, PluginsCommand.class,
+      NamespacesCommand.class, ContainersCommand.class, LeasesCommand.class,
+      EventsCommand.class);
+
+  /** Global options that take a value, so that their values are not taken for commands. */
+  private static final Set<String> VALUED_OPTIONS =
+      Set.of("-a", "--address", "-n", "--namespace", "--format", "--timeout");
 
   /** Output formats every listing command supports. */
   public enum Format { table, json }
@@ -43,19 +57,13 @@ public final class Jctr {
       defaultValue = "30", description = "deadline for each call to jctrd")
   long timeoutSeconds;
 
-  /** Held strongly: java.util.logging forgets a logger's level once nobody references it. */
-  private static final java.util.logging.Logger NETTY_BOOTSTRAP =
-      java.util.logging.Logger.getLogger("io.netty.bootstrap");
-
   public static void main(String[] args) {
-    // Netty warns that SO_KEEPALIVE does not apply to unix sockets; that is noise to a user.
-    NETTY_BOOTSTRAP.setLevel(java.util.logging.Level.SEVERE);
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /** Runs one command line; the exit code is 0 on success. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine commandLine = new CommandLine(new Jctr())
+    CommandLine commandLine = commandLine(args)
         .setOut(out)
         .setErr(err)
         .setCaseInsensitiveEnumValuesAllowed(true)
@@ -64,6 +72,34 @@ public final class Jctr {
           return 1;
         });
     return commandLine.execute(args);
+  }
+
+  /** The root command with the subcommand {@code args} name, or all when that is unclear. */
+  static CommandLine commandLine(String[] args) {
+    CommandLine root = new CommandLine(new Jctr());
+    Class<?> named = named(args);
+    for (Class<?> subcommand : named == null ? SUBCOMMANDS : List.of(named)) {
+      root.addSubcommand(new CommandLine(subcommand));
+    }
+    return root;
+  }
+
+  private static Class<?> named(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (VALUED_OPTIONS.contains(arg)) {
+        i++; // its value follows
+      } else if (!arg.startsWith("-")) {
+        for (Class<?> subcommand : SUBCOMMANDS) {
+          Command command = subcommand.getAnnotation(Command.class);
+          if (command.name().equals(arg) || Arrays.asList(command.aliases()).contains(arg)) {
+            return subcommand;
+          }
+        }
+        return null;
+      }
+    }
+    return null;
   }
 
   DaemonConnection connect() {

@@ -4,7 +4,6 @@ import dev.jctr.api.proto.containerd.services.leases.v1.CreateRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.DeleteRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.Lease;
 import dev.jctr.api.proto.containerd.services.leases.v1.LeasesGrpc;
-import dev.jctr.api.proto.containerd.services.leases.v1.LeasesGrpc.LeasesBlockingStub;
 import dev.jctr.api.proto.containerd.services.leases.v1.ListRequest;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,10 +29,6 @@ final class LeasesCommand {
   /** The label containerd's collector reads a lease's expiry from. */
   static final String EXPIRE_LABEL = "containerd.io/gc.expire";
 
-  static LeasesBlockingStub stub(DaemonConnection connection) {
-    return connection.withDeadline(LeasesGrpc.newBlockingStub(connection.channel()));
-  }
-
   static String rfc3339(Instant instant) {
     return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant.atOffset(ZoneOffset.UTC));
   }
@@ -48,8 +43,8 @@ final class LeasesCommand {
 
     @Override
     void run(DaemonConnection connection) {
-      List<Lease> leases = stub(connection)
-          .list(ListRequest.newBuilder().addAllFilters(filters).build()).getLeasesList();
+      List<Lease> leases = connection
+          .call(LeasesGrpc.getListMethod(), ListRequest.newBuilder().addAllFilters(filters).build()).getLeasesList();
       if (json()) {
         out().println(Json.array(leases));
       } else if (quiet) {
@@ -92,7 +87,7 @@ final class LeasesCommand {
       if (expiry != null) {
         parsed.put(EXPIRE_LABEL, expiry);
       }
-      Lease lease = stub(connection).create(CreateRequest.newBuilder().setId(id)
+      Lease lease = connection.call(LeasesGrpc.getCreateMethod(), CreateRequest.newBuilder().setId(id)
           .putAllLabels(parsed).build()).getLease();
       out().println(lease.getId());
     }
@@ -123,7 +118,7 @@ final class LeasesCommand {
     @Override
     void run(DaemonConnection connection) {
       for (String id : ids) {
-        stub(connection).delete(DeleteRequest.newBuilder().setId(id).setSync(sync).build());
+        connection.call(LeasesGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).setSync(sync).build());
         out().println(id);
       }
     }

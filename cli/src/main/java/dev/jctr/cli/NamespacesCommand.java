@@ -6,7 +6,6 @@ import dev.jctr.api.proto.containerd.services.namespaces.v1.DeleteNamespaceReque
 import dev.jctr.api.proto.containerd.services.namespaces.v1.ListNamespacesRequest;
 import dev.jctr.api.proto.containerd.services.namespaces.v1.Namespace;
 import dev.jctr.api.proto.containerd.services.namespaces.v1.NamespacesGrpc;
-import dev.jctr.api.proto.containerd.services.namespaces.v1.NamespacesGrpc.NamespacesBlockingStub;
 import dev.jctr.api.proto.containerd.services.namespaces.v1.UpdateNamespaceRequest;
 import java.util.Comparator;
 import java.util.List;
@@ -22,10 +21,6 @@ import picocli.CommandLine.Parameters;
         NamespacesCommand.LabelCommand.class, NamespacesCommand.RemoveCommand.class})
 final class NamespacesCommand {
 
-  static NamespacesBlockingStub stub(DaemonConnection connection) {
-    return connection.withDeadline(NamespacesGrpc.newBlockingStub(connection.channel()));
-  }
-
   @Command(name = "list", aliases = "ls", description = "List namespaces: NAME, LABELS.")
   static final class ListCommand extends ConnectedCommand {
 
@@ -34,8 +29,8 @@ final class NamespacesCommand {
 
     @Override
     void run(DaemonConnection connection) {
-      List<Namespace> namespaces = stub(connection)
-          .list(ListNamespacesRequest.getDefaultInstance()).getNamespacesList().stream()
+      List<Namespace> namespaces = connection
+          .call(NamespacesGrpc.getListMethod(), ListNamespacesRequest.getDefaultInstance()).getNamespacesList().stream()
           .sorted(Comparator.comparing(Namespace::getName)).toList();
       if (json()) {
         out().println(Json.array(namespaces));
@@ -59,7 +54,7 @@ final class NamespacesCommand {
 
     @Override
     void run(DaemonConnection connection) {
-      stub(connection).create(CreateNamespaceRequest.newBuilder()
+      connection.call(NamespacesGrpc.getCreateMethod(), CreateNamespaceRequest.newBuilder()
           .setNamespace(Namespace.newBuilder().setName(name)
               .putAllLabels(LabelArgs.parse(spec, labels)))
           .build());
@@ -85,7 +80,7 @@ final class NamespacesCommand {
           namespace.putLabels(key, value);
         }
       });
-      stub(connection).update(UpdateNamespaceRequest.newBuilder()
+      connection.call(NamespacesGrpc.getUpdateMethod(), UpdateNamespaceRequest.newBuilder()
           .setNamespace(namespace).setUpdateMask(mask).build());
     }
   }
@@ -99,7 +94,7 @@ final class NamespacesCommand {
     @Override
     void run(DaemonConnection connection) {
       for (String name : names) {
-        stub(connection).delete(DeleteNamespaceRequest.newBuilder().setName(name).build());
+        connection.call(NamespacesGrpc.getDeleteMethod(), DeleteNamespaceRequest.newBuilder().setName(name).build());
         out().println(name);
       }
     }

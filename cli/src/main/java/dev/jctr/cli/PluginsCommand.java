@@ -47,9 +47,8 @@ final class PluginsCommand {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       try (DaemonConnection connection = root().connect()) {
-        List<Plugin> plugins = connection.withDeadline(
-                IntrospectionGrpc.newBlockingStub(connection.channel()))
-            .plugins(PluginsRequest.newBuilder().addAllFilters(filters).build())
+        List<Plugin> plugins = connection.call(IntrospectionGrpc.getPluginsMethod(),
+                PluginsRequest.newBuilder().addAllFilters(filters).build())
             .getPluginsList();
         print(plugins, out);
         return 0;

@@ -28,11 +28,19 @@ final class VersionCommand implements Callable<Integer>, Jctr.Connected {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    if (root.format != Jctr.Format.json) {
+      // the client's part first, as ctr does: it is useful even when jctrd cannot be reached
+      out.println("Client:");
+      out.println("  Version:  " + ClientVersion.version());
+      out.println("  Java version: " + Runtime.version());
+      out.println();
+      out.flush();
+    }
     try (DaemonConnection connection = root.connect()) {
-      VersionResponse version = connection.withDeadline(
-          VersionGrpc.newBlockingStub(connection.channel())).version(Empty.getDefaultInstance());
-      ServerResponse server = connection.withDeadline(
-          IntrospectionGrpc.newBlockingStub(connection.channel())).server(Empty.getDefaultInstance());
+      VersionResponse version = connection.call(VersionGrpc.getVersionMethod(),
+          Empty.getDefaultInstance());
+      ServerResponse server = connection.call(IntrospectionGrpc.getServerMethod(),
+          Empty.getDefaultInstance());
       if (root.format == Jctr.Format.json) {
         JsonObject client = new JsonObject();
         client.addProperty("version", ClientVersion.version());
@@ -46,10 +54,6 @@ final class VersionCommand implements Callable<Integer>, Jctr.Connected {
         both.add("server", serverJson);
         out.println(both);
       } else {
-        out.println("Client:");
-        out.println("  Version:  " + ClientVersion.version());
-        out.println("  Java version: " + Runtime.version());
-        out.println();
         out.println("Server:");
         out.println("  Version:  " + version.getVersion());
         out.println("  Revision: " + version.getRevision());

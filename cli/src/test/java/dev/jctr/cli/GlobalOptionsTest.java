@@ -46,9 +46,25 @@ class GlobalOptionsTest {
     assertTrue(err.toString().contains("is jctrd running?"), err.toString());
   }
 
+  @Test
+  void onlyTheNamedSubcommandIsBuiltAndAllForHelpOrUnknownNames() {
+    assertEquals(java.util.Set.of("containers"),
+        Jctr.commandLine(new String[] {"-n", "containers", "containers", "ls"})
+            .getSubcommands().keySet().stream().filter(n -> n.startsWith("c")).filter(
+                n -> !n.equals("c") && !n.equals("container")).collect(
+                java.util.stream.Collectors.toSet()),
+        "the value of -n was taken for the command");
+    assertEquals(1, Jctr.commandLine(new String[] {"--namespace", "x", "c", "ls"})
+        .getSubcommands().values().stream().distinct().count());
+    assertEquals(Jctr.SUBCOMMANDS.size(), Jctr.commandLine(new String[] {"--help"})
+        .getSubcommands().values().stream().distinct().count());
+    assertEquals(Jctr.SUBCOMMANDS.size(), Jctr.commandLine(new String[] {"contianers"})
+        .getSubcommands().values().stream().distinct().count());
+  }
+
   private static Jctr parse(String... args) {
-    Jctr root = new Jctr();
-    new CommandLine(root).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
-    return root;
+    CommandLine commandLine = Jctr.commandLine(args).setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.parseArgs(args);
+    return commandLine.getCommand();
   }
 }
