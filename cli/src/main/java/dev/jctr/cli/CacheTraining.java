@@ -10,11 +10,10 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import picocli.CommandLine;
 
 /**
  * The workload {@code bin/jctr} records its ahead-of-time class cache from: what a real command
- * does, without a daemon. Every command model and its help, the way to a connection and its
+ * does, without a daemon. Every command's help, the way to a connection and its
  * failure, HPACK both ways, a listing parsed from the wire and printed as a table and as JSON.
  * What runs here is loaded, linked and profiled once at training instead of at every start.
  */
@@ -26,7 +25,7 @@ public final class CacheTraining {
     StringWriter sink = new StringWriter();
     PrintWriter out = new PrintWriter(sink);
 
-    usage(Jctr.commandLine(new String[0]), out);
+    help(Jctr.commands(), out);
 
     Path absent = Files.createTempDirectory("jctr-training").resolve("absent.sock");
     try {
@@ -65,8 +64,8 @@ public final class CacheTraining {
     System.out.println("trained on " + sink.getBuffer().length() + " characters of output");
   }
 
-  private static void usage(CommandLine command, PrintWriter out) {
-    command.usage(out);
-    command.getSubcommands().values().forEach(sub -> usage(sub, out));
+  private static void help(Command command, PrintWriter out) {
+    out.print(Help.of(command));
+    command.subcommands().forEach(sub -> help(sub, out));
   }
 }

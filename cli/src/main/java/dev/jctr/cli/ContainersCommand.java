@@ -18,53 +18,110 @@ import dev.jctr.api.typeurl.TypeUrls;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code jctr containers}: container metadata in the current namespace. */
-@Command(name = "containers", aliases = {"container", "c"},
-    description = "Manage container metadata in a namespace.",
-    subcommands = {ContainersCommand.ListCommand.class, ContainersCommand.InfoCommand.class,
-        ContainersCommand.CreateCommand.class, ContainersCommand.LabelCommand.class,
-        ContainersCommand.RemoveCommand.class})
 final class ContainersCommand {
 
   /** The runtime ctr and the kubelet use when none is named. */
   static final String DEFAULT_RUNTIME = "io.containerd.runc.v2";
 
-  @Command(name = "list", aliases = "ls", description = "List containers: CONTAINER, IMAGE, RUNTIME.")
-  static final class ListCommand extends ConnectedCommand {
+  private ContainersCommand() {}
 
-    @Option(names = {"-q", "--quiet"}, description = "print only the ids")
-    boolean quiet;
+  static Command command() {
+    return Command.named("containers", "container", "c")
+        .describe("Manage container metadata in a namespace.")
+        .subcommands(
+            Command.named("list", "ls").describe("List containers: CONTAINER, IMAGE, RUNTIME.")
+                .option(Option.flag("print only the ids", "-q", "--quiet"))
+                .positionals("FILTER", 0, Command.MANY,
+                    "filters, e.g. labels.owner==kubelet or image~=^busybox (any may match)")
+                .runs(ContainersCommand::list),
+            Command.named("info").describe("Print a container as JSON, its OCI spec decoded.")
+                .positional("ID", "the container")
+                .runs(ContainersCommand::info),
+            Command.named("create").describe("Create container metadata (no task is started).")
+                .option(Option.value("REF", "image reference", "--image").withDefault(""))
+                .option(Option.value("NAME", "runtime", "--runtime")
+                    .withDefault(DEFAULT_RUNTIME))
+                .option(Option.value("NAME", "snapshotter", "--snapshotter").withDefault(""))
+                .option(Option.value("KEY", "snapshot key", "--snapshot-key").withDefault(""))
+                .option(Option.value("KEY=VALUE", "a label; repeatable", "--label"))
+                .option(Option.value("ARG,...", "process arguments for the spec", "--args")
+                    .withDefault("sh"))
+                .positional("ID", "the container")
+                .runs(ContainersCommand::create),
+            Command.named("label").describe("Set labels on a container; KEY= removes one.")
+                .positional("ID", "the container")
+                .positionals("KEY=VALUE", 1, Command.MANY, "labels to set or remove")
+                .runs(ContainersCommand::label),
+            Command.named("delete", "rm", "del", "remove")
+                .describe("Delete container metadata.")
+                .positionals("ID", 1, Command.MANY, "the containers")
+                .runs(ContainersCommand::remove));
+  }
 
-    @Parameters(paramLabel = "FILTER", arity = "0..*",
-        description = "filters, e.g. labels.owner==kubelet or image~=^busybox (any may match)")
-    List<String> filters = List.of();
-
-    @Override
-    void run(DaemonConnection connection) {
-      List<Container> containers = connection
-          .call(ContainersGrpc.getListMethod(), ListContainersRequest.newBuilder().addAllFilters(filters).build())
-          .getContainersList();
-      print(containers);
+  private static int list(Jctr root, Parsed args) {
+    List<Container> containers = root.call(ContainersGrpc.getListMethod(),
+        ListContainersRequest.newBuilder().addAllFilters(args.positionals()).build())
+        .getContainersList();
+    if (root.json()) {
+      JsonArray array = new JsonArray();
+      containers.forEach(c -> array.add(toJson(c)));
+      root.out().println(array);
+    } else if (args.flag("--quiet")) {
+      containers.forEach(c -> root.out().println(c.getId()));
+    } else {
+      root.out().print(table(containers));
     }
+    return 0;
+  }
 
-    void print(List<Container> containers) {
-      if (json()) {
-        JsonArray array = new JsonArray();
-        containers.forEach(c -> array.add(toJson(c)));
-        out().println(array);
-      } else if (quiet) {
-        containers.forEach(c -> out().println(c.getId()));
-      } else {
-        out().print(table(containers));
+  private static int info(Jctr root, Parsed args) {
+    Container container = root.call(ContainersGrpc.getGetMethod(),
+        GetContainerRequest.newBuilder().setId(args.positional(0)).build()).getContainer();
+    root.out().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create()
+        .toJson(toJson(container)));
+    return 0;
+  }
+
+  private static int create(Jctr root, Parsed args) {
+    Container.Builder container = Container.newBuilder()
+        .setId(args.positional(0))
+        .setImage(args.value("--image"))
+        .setSnapshotter(args.value("--snapshotter"))
+        .setSnapshotKey(args.value("--snapshot-key"))
+        .putAllLabels(LabelArgs.parse(args.command(), args.values("--label")))
+        .setSpec(minimalSpec(List.of(args.value("--args").split(","))));
+    container.getRuntimeBuilder().setName(args.value("--runtime"));
+    Container created = root.call(ContainersGrpc.getCreateMethod(),
+        CreateContainerRequest.newBuilder().setContainer(container).build()).getContainer();
+    root.out().println(created.getId());
+    return 0;
+  }
+
+  private static int label(Jctr root, Parsed args) {
+    Map<String, String> labels = LabelArgs.parse(args.command(), args.positionalsFrom(1));
+    Container.Builder container = Container.newBuilder().setId(args.positional(0));
+    FieldMask.Builder mask = FieldMask.newBuilder();
+    labels.forEach((key, value) -> {
+      mask.addPaths("labels." + key);
+      if (!value.isEmpty()) {
+        container.putLabels(key, value);
       }
+    });
+    root.call(ContainersGrpc.getUpdateMethod(), UpdateContainerRequest.newBuilder()
+        .setContainer(container).setUpdateMask(mask).build());
+    return 0;
+  }
+
+  private static int remove(Jctr root, Parsed args) {
+    for (String id : args.positionals()) {
+      root.call(ContainersGrpc.getDeleteMethod(),
+          DeleteContainerRequest.newBuilder().setId(id).build());
     }
+    return 0;
   }
 
   /** The list as ctr prints it; an empty image shows as {@code -}. */
@@ -77,20 +134,6 @@ final class ContainersCommand {
     }
     table.print(new PrintWriter(text));
     return text.toString();
-  }
-
-  @Command(name = "info", description = "Print a container as JSON, its OCI spec decoded.")
-  static final class InfoCommand extends ConnectedCommand {
-
-    @Parameters(paramLabel = "ID") String id;
-
-    @Override
-    void run(DaemonConnection connection) {
-      Container container = connection
-          .call(ContainersGrpc.getGetMethod(), GetContainerRequest.newBuilder().setId(id).build()).getContainer();
-      out().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create()
-          .toJson(toJson(container)));
-    }
   }
 
   /**
@@ -128,45 +171,6 @@ final class ContainersCommand {
     return json;
   }
 
-  @Command(name = "create", description = "Create container metadata (no task is started).")
-  static final class CreateCommand extends ConnectedCommand {
-
-    @Option(names = "--image", paramLabel = "REF", description = "image reference")
-    String image = "";
-
-    @Option(names = "--runtime", paramLabel = "NAME",
-        description = "runtime (default ${DEFAULT-VALUE})")
-    String runtime = DEFAULT_RUNTIME;
-
-    @Option(names = "--snapshotter", paramLabel = "NAME") String snapshotter = "";
-
-    @Option(names = "--snapshot-key", paramLabel = "KEY") String snapshotKey = "";
-
-    @Option(names = "--label", paramLabel = "KEY=VALUE", description = "a label; repeatable")
-    List<String> labels = new ArrayList<>();
-
-    @Option(names = "--args", paramLabel = "ARG", split = ",",
-        description = "process arguments for the spec (default sh)")
-    List<String> args = List.of("sh");
-
-    @Parameters(paramLabel = "ID") String id;
-
-    @Override
-    void run(DaemonConnection connection) {
-      Container.Builder container = Container.newBuilder()
-          .setId(id)
-          .setImage(image)
-          .setSnapshotter(snapshotter)
-          .setSnapshotKey(snapshotKey)
-          .putAllLabels(LabelArgs.parse(spec, labels))
-          .setSpec(minimalSpec(args));
-      container.getRuntimeBuilder().setName(runtime);
-      Container created = connection.call(ContainersGrpc.getCreateMethod(),
-          CreateContainerRequest.newBuilder().setContainer(container).build()).getContainer();
-      out().println(created.getId());
-    }
-  }
-
   /** The smallest OCI spec a runtime would accept, as containerd stores specs: JSON. */
   static Any minimalSpec(List<String> args) {
     JsonObject spec = new JsonObject();
@@ -182,43 +186,5 @@ final class ContainersCommand {
     spec.add("root", root);
     return Any.newBuilder().setTypeUrl(TypeUrls.OCI_SPEC)
         .setValue(ByteString.copyFromUtf8(spec.toString())).build();
-  }
-
-  @Command(name = "label", description = "Set labels on a container; KEY= removes one.")
-  static final class LabelCommand extends ConnectedCommand {
-
-    @Parameters(index = "0", paramLabel = "ID") String id;
-
-    @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "1..*")
-    List<String> labels = List.of();
-
-    @Override
-    void run(DaemonConnection connection) {
-      Map<String, String> parsed = LabelArgs.parse(spec, labels);
-      Container.Builder container = Container.newBuilder().setId(id);
-      FieldMask.Builder mask = FieldMask.newBuilder();
-      parsed.forEach((key, value) -> {
-        mask.addPaths("labels." + key);
-        if (!value.isEmpty()) {
-          container.putLabels(key, value);
-        }
-      });
-      connection.call(ContainersGrpc.getUpdateMethod(), UpdateContainerRequest.newBuilder()
-          .setContainer(container).setUpdateMask(mask).build());
-    }
-  }
-
-  @Command(name = "delete", aliases = {"rm", "del", "remove"},
-      description = "Delete container metadata.")
-  static final class RemoveCommand extends ConnectedCommand {
-
-    @Parameters(paramLabel = "ID", arity = "1..*") List<String> ids;
-
-    @Override
-    void run(DaemonConnection connection) {
-      for (String id : ids) {
-        connection.call(ContainersGrpc.getDeleteMethod(), DeleteContainerRequest.newBuilder().setId(id).build());
-      }
-    }
   }
 }

@@ -15,19 +15,13 @@ import dev.jctr.api.proto.containerd.types.Envelope;
 import dev.jctr.api.typeurl.TypeUrls;
 import java.time.Instant;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code jctr events}: follow the daemon's events until interrupted. */
-@Command(name = "events", aliases = "event",
-    description = "Print events as they happen: TIME NAMESPACE TOPIC EVENT. Filters: "
-        + "topic==/containers/create, namespace==k8s.io, event.id==c1 (any may match).")
-final class EventsCommand extends ConnectedCommand {
+final class EventsCommand {
 
   private static final Map<String, Message> KNOWN = Stream.<Message>of(
           ContainerCreate.getDefaultInstance(), ContainerUpdate.getDefaultInstance(),
@@ -39,18 +33,26 @@ final class EventsCommand extends ConnectedCommand {
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
-  @Parameters(paramLabel = "FILTER", arity = "0..*") List<String> filters = List.of();
+  private EventsCommand() {}
 
-  @Override
-  void run(DaemonConnection connection) {
+  static Command command() {
+    return Command.named("events", "event")
+        .describe("Print events as they happen: TIME NAMESPACE TOPIC EVENT.")
+        .positionals("FILTER", 0, Command.MANY, "filters: topic==/containers/create, "
+            + "namespace==k8s.io, event.id==c1 (any may match)")
+        .runs(EventsCommand::run);
+  }
+
+  private static int run(Jctr root, Parsed args) {
     // no deadline: the stream lasts until the user stops it
-    Iterator<Envelope> stream = connection.stream(EventsGrpc.getSubscribeMethod(),
-        SubscribeRequest.newBuilder().addAllFilters(filters).build());
+    Iterator<Envelope> stream = root.stream(EventsGrpc.getSubscribeMethod(),
+        SubscribeRequest.newBuilder().addAllFilters(args.positionals()).build());
     while (stream.hasNext()) {
       Envelope envelope = stream.next();
-      out().println(json() ? Json.of(envelope) : line(envelope));
-      out().flush();
+      root.out().println(root.json() ? Json.of(envelope) : line(envelope));
+      root.out().flush();
     }
+    return 0;
   }
 
   /** {@code <RFC 3339 time> <namespace> <topic> <event as JSON>}. */

@@ -1,134 +1,175 @@
 package dev.jctr.cli;
 
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
+import java.util.Iterator;
+import java.util.Locale;
 
 /**
  * {@code jctr}: the command line client. Global options are accepted before or after the
  * subcommand ({@code jctr -n k8s.io containers ls} and {@code jctr containers ls -n k8s.io}).
+ * One run is one command: it holds the global options, the output, and the connection to
+ * jctrd, opened at the first call and closed at the end.
  */
-@Command(
-    name = "jctr",
-    mixinStandardHelpOptions = true,
-    versionProvider = Jctr.Version.class,
-    description = "Command line client for jctrd.")
 public final class Jctr {
 
-  /**
-   * The subcommands. They are registered lazily: picocli builds a command's model by reflection,
-   * which costs a one-shot JVM tens of milliseconds per command, so a run registers only the
-   * subcommand it names, and all of them only for help or an unknown name.
-   */
-  static final List<Class<?>> SUBCOMMANDS = List.of(VersionCommand.class, PluginsCommand.class,
-      NamespacesCommand.class, ContainersCommand.class, LeasesCommand.class,
-      EventsCommand.class);
-
-  /** Global options that take a value, so that their values are not taken for commands. */
-  private static final Set<String> VALUED_OPTIONS =
-      Set.of("-a", "--address", "-n", "--namespace", "--format", "--timeout");
-
   /** Output formats every listing command supports. */
-  public enum Format { table, json }
+  enum Format { table, json }
 
-  @Option(names = {"-a", "--address"}, scope = ScopeType.INHERIT, paramLabel = "SOCKET",
-      defaultValue = "${env:JCTR_ADDRESS:-/run/jctr/jctrd.sock}",
-      description = "jctrd socket (env JCTR_ADDRESS; default ${DEFAULT-VALUE})")
-  Path address;
+  static final Option ADDRESS = Option.value("SOCKET",
+      "jctrd socket (env JCTR_ADDRESS)", "-a", "--address")
+      .withDefault(env("JCTR_ADDRESS", "/run/jctr/jctrd.sock"));
+  static final Option NAMESPACE = Option.value("NAME",
+      "namespace (env JCTR_NAMESPACE)", "-n", "--namespace")
+      .withDefault(env("JCTR_NAMESPACE", "default"));
+  static final Option FORMAT = Option.value("FORMAT", "output format: table, json", "--format")
+      .withDefault("table");
+  static final Option TIMEOUT = Option.value("SECONDS", "deadline for each call to jctrd",
+      "--timeout").withDefault("30");
+  static final Option VERSION = Option.flag("print the client version", "-v", "--version");
 
-  @Option(names = {"-n", "--namespace"}, scope = ScopeType.INHERIT, paramLabel = "NAME",
-      defaultValue = "${env:JCTR_NAMESPACE:-default}",
-      description = "namespace (env JCTR_NAMESPACE; default ${DEFAULT-VALUE})")
-  String namespace;
+  final Path address;
+  final String namespace;
+  final Format format;
+  final long timeoutSeconds;
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private DaemonConnection connection;
 
-  @Option(names = "--format", scope = ScopeType.INHERIT, paramLabel = "FORMAT",
-      defaultValue = "table", description = "output format: ${COMPLETION-CANDIDATES}")
-  Format format;
+  Jctr(Parsed args, PrintWriter out, PrintWriter err) {
+    this.address = Path.of(args.value("--address"));
+    this.namespace = args.value("--namespace");
+    this.format = format(args);
+    this.timeoutSeconds = timeout(args);
+    this.out = out;
+    this.err = err;
+  }
 
-  @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS",
-      defaultValue = "30", description = "deadline for each call to jctrd")
-  long timeoutSeconds;
+  /** The whole command tree. */
+  static Command commands() {
+    return Command.named("jctr")
+        .describe("Command line client for jctrd.")
+        .option(ADDRESS).option(NAMESPACE).option(FORMAT).option(TIMEOUT).option(VERSION)
+        .subcommands(VersionCommand.command(), PluginsCommand.command(),
+            NamespacesCommand.command(), ContainersCommand.command(), LeasesCommand.command(),
+            EventsCommand.command());
+  }
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, new PrintWriter(System.out), new PrintWriter(System.err, true)));
   }
 
-  /** Runs one command line; the exit code is 0 on success. */
+  /** Runs one command line; the exit code is 0 on success, 1 on failure, 2 on misuse. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine commandLine = commandLine(args)
-        .setOut(out)
-        .setErr(err)
-        .setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          cmd.getErr().println("jctr: " + describe(e, cmd.getCommand()));
-          return 1;
-        });
-    return commandLine.execute(args);
-  }
-
-  /** The root command with the subcommand {@code args} name, or all when that is unclear. */
-  static CommandLine commandLine(String[] args) {
-    CommandLine root = new CommandLine(new Jctr());
-    Class<?> named = named(args);
-    for (Class<?> subcommand : named == null ? SUBCOMMANDS : List.of(named)) {
-      root.addSubcommand(new CommandLine(subcommand));
-    }
-    return root;
-  }
-
-  private static Class<?> named(String[] args) {
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (VALUED_OPTIONS.contains(arg)) {
-        i++; // its value follows
-      } else if (!arg.startsWith("-")) {
-        for (Class<?> subcommand : SUBCOMMANDS) {
-          Command command = subcommand.getAnnotation(Command.class);
-          if (command.name().equals(arg) || Arrays.asList(command.aliases()).contains(arg)) {
-            return subcommand;
-          }
-        }
-        return null;
+    Jctr root = null;
+    try {
+      Parsed parsed = Parsed.parse(commands(), args);
+      Command command = parsed.command();
+      if (parsed.help() || (command.action() == null && !parsed.flag("--version"))) {
+        // like ctr: a group without its subcommand prints its help
+        out.print(Help.of(command));
+        return 0;
+      }
+      if (command.action() == null) {
+        out.println("jctr version " + ClientVersion.version());
+        return 0;
+      }
+      root = new Jctr(parsed, out, err);
+      return command.action().run(root, parsed);
+    } catch (UsageException e) {
+      err.println("jctr: " + e.getMessage());
+      err.println("Run '" + e.command().path() + " --help' for usage.");
+      return 2;
+    } catch (Exception e) {
+      err.println("jctr: " + describe(e, root));
+      return 1;
+    } finally {
+      out.flush();
+      err.flush();
+      if (root != null) {
+        root.close();
       }
     }
-    return null;
   }
 
-  DaemonConnection connect() {
-    return DaemonConnection.open(address, namespace, timeoutSeconds);
+  PrintWriter out() {
+    return out;
+  }
+
+  PrintWriter err() {
+    return err;
+  }
+
+  boolean json() {
+    return format == Format.json;
+  }
+
+  /** One unary call to jctrd in this run's namespace, within the deadline. */
+  <Q, R> R call(MethodDescriptor<Q, R> method, Q request) {
+    return connection().call(method, request);
+  }
+
+  /** A server stream from jctrd; it has no deadline. */
+  <Q, R> Iterator<R> stream(MethodDescriptor<Q, R> method, Q request) {
+    return connection().stream(method, request);
+  }
+
+  private DaemonConnection connection() {
+    if (connection == null) {
+      connection = DaemonConnection.open(address, namespace, timeoutSeconds);
+    }
+    return connection;
+  }
+
+  private void close() {
+    if (connection != null) {
+      connection.close();
+    }
+  }
+
+  private static Format format(Parsed args) {
+    String value = args.value("--format");
+    try {
+      return Format.valueOf(value.toLowerCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(args.command(), "--format: \"" + value
+          + "\" is not one of table, json");
+    }
+  }
+
+  private static long timeout(Parsed args) {
+    String value = args.value("--timeout");
+    try {
+      long seconds = Long.parseLong(value);
+      if (seconds > 0) {
+        return seconds;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(args.command(), "--timeout: \"" + value
+        + "\" is not a positive number of seconds");
+  }
+
+  private static String env(String name, String otherwise) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? otherwise : value;
   }
 
   /** A failure as a user should read it: what failed, and what to do where we know. */
-  private static String describe(Exception e, Object command) {
+  private static String describe(Exception e, Jctr root) {
     if (e instanceof StatusRuntimeException s) {
       Status status = s.getStatus();
-      if (status.getCode() == Status.Code.UNAVAILABLE && command instanceof Connected c) {
-        return "cannot reach jctrd at " + c.root().address + ": " + status.getDescription()
+      if (status.getCode() == Status.Code.UNAVAILABLE && root != null) {
+        return "cannot reach jctrd at " + root.address + ": " + status.getDescription()
             + " (is jctrd running? set --address or JCTR_ADDRESS)";
       }
       return status.getDescription() == null ? status.getCode().toString()
           : status.getDescription() + " (" + status.getCode() + ")";
     }
     return e.getMessage() == null ? e.toString() : e.getMessage();
-  }
-
-  /** A subcommand that talks to jctrd through the root command's global options. */
-  interface Connected {
-    Jctr root();
-  }
-
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      return new String[] {"jctr " + ClientVersion.version()};
-    }
   }
 }

@@ -10,93 +10,78 @@ import dev.jctr.api.proto.containerd.services.namespaces.v1.UpdateNamespaceReque
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code jctr namespaces}: list, create, label and remove namespaces. */
-@Command(name = "namespaces", aliases = {"namespace", "ns"},
-    description = "Manage namespaces (every object lives in one).",
-    subcommands = {NamespacesCommand.ListCommand.class, NamespacesCommand.CreateCommand.class,
-        NamespacesCommand.LabelCommand.class, NamespacesCommand.RemoveCommand.class})
 final class NamespacesCommand {
 
-  @Command(name = "list", aliases = "ls", description = "List namespaces: NAME, LABELS.")
-  static final class ListCommand extends ConnectedCommand {
+  private NamespacesCommand() {}
 
-    @Option(names = {"-q", "--quiet"}, description = "print only the names")
-    boolean quiet;
+  static Command command() {
+    return Command.named("namespaces", "namespace", "ns")
+        .describe("Manage namespaces (every object lives in one).")
+        .subcommands(
+            Command.named("list", "ls").describe("List namespaces: NAME, LABELS.")
+                .option(Option.flag("print only the names", "-q", "--quiet"))
+                .runs(NamespacesCommand::list),
+            Command.named("create", "c").describe("Create a namespace with labels.")
+                .positional("NAME", "the namespace")
+                .positionals("KEY=VALUE", 0, Command.MANY, "labels")
+                .runs(NamespacesCommand::create),
+            Command.named("label").describe("Set labels on a namespace; KEY= removes one.")
+                .positional("NAME", "the namespace")
+                .positionals("KEY=VALUE", 1, Command.MANY, "labels to set or remove")
+                .runs(NamespacesCommand::label),
+            Command.named("remove", "rm", "delete", "del")
+                .describe("Remove namespaces; refused while one still holds objects.")
+                .positionals("NAME", 1, Command.MANY, "the namespaces")
+                .runs(NamespacesCommand::remove));
+  }
 
-    @Override
-    void run(DaemonConnection connection) {
-      List<Namespace> namespaces = connection
-          .call(NamespacesGrpc.getListMethod(), ListNamespacesRequest.getDefaultInstance()).getNamespacesList().stream()
-          .sorted(Comparator.comparing(Namespace::getName)).toList();
-      if (json()) {
-        out().println(Json.array(namespaces));
-      } else if (quiet) {
-        namespaces.forEach(n -> out().println(n.getName()));
-      } else {
-        Table table = new Table("NAME", "LABELS");
-        namespaces.forEach(n -> table.row(n.getName(), LabelArgs.format(n.getLabelsMap())));
-        table.print(out());
+  private static int list(Jctr root, Parsed args) {
+    List<Namespace> namespaces = root.call(NamespacesGrpc.getListMethod(),
+            ListNamespacesRequest.getDefaultInstance()).getNamespacesList().stream()
+        .sorted(Comparator.comparing(Namespace::getName)).toList();
+    if (root.json()) {
+      root.out().println(Json.array(namespaces));
+    } else if (args.flag("--quiet")) {
+      namespaces.forEach(n -> root.out().println(n.getName()));
+    } else {
+      Table table = new Table("NAME", "LABELS");
+      namespaces.forEach(n -> table.row(n.getName(), LabelArgs.format(n.getLabelsMap())));
+      table.print(root.out());
+    }
+    return 0;
+  }
+
+  private static int create(Jctr root, Parsed args) {
+    Map<String, String> labels = LabelArgs.parse(args.command(), args.positionalsFrom(1));
+    root.call(NamespacesGrpc.getCreateMethod(), CreateNamespaceRequest.newBuilder()
+        .setNamespace(Namespace.newBuilder().setName(args.positional(0)).putAllLabels(labels))
+        .build());
+    return 0;
+  }
+
+  private static int label(Jctr root, Parsed args) {
+    Map<String, String> labels = LabelArgs.parse(args.command(), args.positionalsFrom(1));
+    Namespace.Builder namespace = Namespace.newBuilder().setName(args.positional(0));
+    FieldMask.Builder mask = FieldMask.newBuilder();
+    labels.forEach((key, value) -> {
+      mask.addPaths("labels." + key);
+      if (!value.isEmpty()) {
+        namespace.putLabels(key, value);
       }
-    }
+    });
+    root.call(NamespacesGrpc.getUpdateMethod(), UpdateNamespaceRequest.newBuilder()
+        .setNamespace(namespace).setUpdateMask(mask).build());
+    return 0;
   }
 
-  @Command(name = "create", aliases = "c", description = "Create a namespace with labels.")
-  static final class CreateCommand extends ConnectedCommand {
-
-    @Parameters(index = "0", paramLabel = "NAME") String name;
-
-    @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "0..*")
-    List<String> labels = List.of();
-
-    @Override
-    void run(DaemonConnection connection) {
-      connection.call(NamespacesGrpc.getCreateMethod(), CreateNamespaceRequest.newBuilder()
-          .setNamespace(Namespace.newBuilder().setName(name)
-              .putAllLabels(LabelArgs.parse(spec, labels)))
-          .build());
+  private static int remove(Jctr root, Parsed args) {
+    for (String name : args.positionals()) {
+      root.call(NamespacesGrpc.getDeleteMethod(),
+          DeleteNamespaceRequest.newBuilder().setName(name).build());
+      root.out().println(name);
     }
-  }
-
-  @Command(name = "label", description = "Set labels on a namespace; KEY= removes one.")
-  static final class LabelCommand extends ConnectedCommand {
-
-    @Parameters(index = "0", paramLabel = "NAME") String name;
-
-    @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "1..*")
-    List<String> labels = List.of();
-
-    @Override
-    void run(DaemonConnection connection) {
-      Map<String, String> parsed = LabelArgs.parse(spec, labels);
-      Namespace.Builder namespace = Namespace.newBuilder().setName(name);
-      FieldMask.Builder mask = FieldMask.newBuilder();
-      parsed.forEach((key, value) -> {
-        mask.addPaths("labels." + key);
-        if (!value.isEmpty()) {
-          namespace.putLabels(key, value);
-        }
-      });
-      connection.call(NamespacesGrpc.getUpdateMethod(), UpdateNamespaceRequest.newBuilder()
-          .setNamespace(namespace).setUpdateMask(mask).build());
-    }
-  }
-
-  @Command(name = "remove", aliases = {"rm", "delete", "del"},
-      description = "Remove namespaces; refused while one still holds objects.")
-  static final class RemoveCommand extends ConnectedCommand {
-
-    @Parameters(paramLabel = "NAME", arity = "1..*") List<String> names;
-
-    @Override
-    void run(DaemonConnection connection) {
-      for (String name : names) {
-        connection.call(NamespacesGrpc.getDeleteMethod(), DeleteNamespaceRequest.newBuilder().setName(name).build());
-        out().println(name);
-      }
-    }
+    return 0;
   }
 }

@@ -8,14 +8,18 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class GlobalOptionsTest {
 
+  private static Jctr root(String... args) {
+    return new Jctr(Parsed.parse(Jctr.commands(), args), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()));
+  }
+
   @Test
   void globalOptionsAreAcceptedAfterTheSubcommand() {
-    Jctr root = parse("plugins", "ls", "--namespace", "k8s.io", "--address", "/x.sock",
-        "--format", "json");
+    Jctr root = root("plugins", "ls", "--namespace", "k8s.io", "--address", "/x.sock",
+        "--format", "JSON");
     assertEquals("k8s.io", root.namespace);
     assertEquals(Path.of("/x.sock"), root.address);
     assertEquals(Jctr.Format.json, root.format);
@@ -23,14 +27,23 @@ class GlobalOptionsTest {
 
   @Test
   void globalOptionsAreAcceptedBeforeTheSubcommand() {
-    Jctr root = parse("-n", "moby", "-a", "/y.sock", "plugins", "ls");
+    Jctr root = root("-n", "moby", "-a", "/y.sock", "--timeout=5", "plugins", "ls");
     assertEquals("moby", root.namespace);
     assertEquals(Path.of("/y.sock"), root.address);
+    assertEquals(5, root.timeoutSeconds);
+  }
+
+  @Test
+  void aGlobalValueThatNamesACommandIsStillAValue() {
+    Parsed parsed = Parsed.parse(Jctr.commands(), new String[] {"-n", "containers",
+        "containers", "ls"});
+    assertEquals("containers list", parsed.command().path().substring(5));
+    assertEquals("containers", parsed.value("--namespace"));
   }
 
   @Test
   void namespaceDefaultsToDefaultOnTheClientSide() {
-    Jctr root = parse("version");
+    Jctr root = root("version");
     String expected = System.getenv().getOrDefault("JCTR_NAMESPACE", "default");
     assertEquals(expected, root.namespace);
   }
@@ -40,31 +53,21 @@ class GlobalOptionsTest {
     StringWriter err = new StringWriter();
     int code = Jctr.run(new String[] {"--address", "/nonexistent/jctrd.sock", "--timeout", "5",
         "version"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
-    assertNotEquals(0, code);
+    assertEquals(1, code);
     assertTrue(err.toString().contains("cannot reach jctrd at /nonexistent/jctrd.sock"),
         err.toString());
     assertTrue(err.toString().contains("is jctrd running?"), err.toString());
   }
 
   @Test
-  void onlyTheNamedSubcommandIsBuiltAndAllForHelpOrUnknownNames() {
-    assertEquals(java.util.Set.of("containers"),
-        Jctr.commandLine(new String[] {"-n", "containers", "containers", "ls"})
-            .getSubcommands().keySet().stream().filter(n -> n.startsWith("c")).filter(
-                n -> !n.equals("c") && !n.equals("container")).collect(
-                java.util.stream.Collectors.toSet()),
-        "the value of -n was taken for the command");
-    assertEquals(1, Jctr.commandLine(new String[] {"--namespace", "x", "c", "ls"})
-        .getSubcommands().values().stream().distinct().count());
-    assertEquals(Jctr.SUBCOMMANDS.size(), Jctr.commandLine(new String[] {"--help"})
-        .getSubcommands().values().stream().distinct().count());
-    assertEquals(Jctr.SUBCOMMANDS.size(), Jctr.commandLine(new String[] {"contianers"})
-        .getSubcommands().values().stream().distinct().count());
-  }
-
-  private static Jctr parse(String... args) {
-    CommandLine commandLine = Jctr.commandLine(args).setCaseInsensitiveEnumValuesAllowed(true);
-    commandLine.parseArgs(args);
-    return commandLine.getCommand();
+  void badGlobalValuesAreUsageErrors() {
+    StringWriter err = new StringWriter();
+    assertEquals(2, Jctr.run(new String[] {"--format", "yaml", "version"},
+        new PrintWriter(new StringWriter()), new PrintWriter(err)));
+    assertTrue(err.toString().contains("\"yaml\" is not one of table, json"), err.toString());
+    err.getBuffer().setLength(0);
+    assertNotEquals(0, Jctr.run(new String[] {"--timeout", "-3", "version"},
+        new PrintWriter(new StringWriter()), new PrintWriter(err)));
+    assertTrue(err.toString().contains("--timeout"), err.toString());
   }
 }

@@ -23,7 +23,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** Parsing and rendering of the metadata commands, without a daemon. */
 class MetadataCommandsTest {
@@ -88,12 +87,13 @@ class MetadataCommandsTest {
 
   @Test
   void leaseExpiryBecomesTheGcExpireLabelInRfc3339() {
-    LeasesCommand.CreateCommand create = new LeasesCommand.CreateCommand();
-    new CommandLine(create).parseArgs("--expires", "1h");
-    create.clock = Clock.fixed(Instant.parse("2026-11-23T10:00:00.5Z"), ZoneOffset.UTC);
-    assertEquals("2026-11-23T11:00:00Z", create.expiryLabel());
-    new CommandLine(create).parseArgs("--expires", "0");
-    assertNull(create.expiryLabel(), "0 means the lease never expires");
+    Command create = Parsed.parse(Jctr.commands(), new String[] {"leases", "create"}).command();
+    Clock clock = Clock.fixed(Instant.parse("2026-11-23T10:00:00.5Z"), ZoneOffset.UTC);
+    assertEquals("2026-11-23T11:00:00Z", LeasesCommand.expiryLabel(create, "1h", clock));
+    assertNull(LeasesCommand.expiryLabel(create, "0", clock), "0 means never");
+    assertTrue(assertThrows(UsageException.class,
+        () -> LeasesCommand.expiryLabel(create, "soon", clock)).getMessage()
+        .startsWith("--expires: "));
   }
 
   @Test

@@ -54,6 +54,11 @@ public final class Filter {
     return alternatives.isEmpty() ? ALWAYS : new Filter(List.copyOf(alternatives));
   }
 
+  /** Whether this filter matches everything, so that callers can skip building fields. */
+  public boolean matchesAll() {
+    return alternatives.isEmpty();
+  }
+
   public boolean matches(Fields fields) {
     if (alternatives.isEmpty()) {
       return true;

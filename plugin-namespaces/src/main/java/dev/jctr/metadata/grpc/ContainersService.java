@@ -25,8 +25,14 @@ import dev.jctr.api.proto.containerd.services.containers.v1.UpdateContainerRespo
 import dev.jctr.metadata.plugin.MetadataPlugin;
 import dev.jctr.metadata.store.ContainerStore;
 import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -40,7 +46,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  */
 @Component(service = BindableService.class, name = "io.containerd.grpc.v1.containers")
 @Plugin(type = PluginTypes.GRPC, id = "containers", requires = {PluginTypes.METADATA})
-public final class ContainersService extends ContainersGrpc.ContainersImplBase {
+public final class ContainersService implements ContainersGrpc.AsyncService, BindableService {
 
   private final ContainerStore store;
 
@@ -64,27 +70,60 @@ public final class ContainersService extends ContainersGrpc.ContainersImplBase {
     Reply.send(response, GetContainerResponse.newBuilder().setContainer(container).build());
   }
 
+  /**
+   * Serves List and ListStream from the stored records without decoding them: a container is
+   * stored in its wire encoding, so a listing is those bytes behind field tags. The other
+   * methods are the generated ones.
+   */
   @Override
-  public void list(ListContainersRequest request,
-      StreamObserver<ListContainersResponse> response) {
-    List<Container> containers = store.list(CallNamespace.required(),
-        Filter.parseAny(request.getFiltersList()));
-    Reply.send(response, ListContainersResponse.newBuilder().addAllContainers(containers).build());
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = ContainersGrpc.bindService(this);
+    MethodDescriptor<ListContainersRequest, byte[]> list =
+        EncodedMessages.sendsBytes(ContainersGrpc.getListMethod());
+    MethodDescriptor<ListContainersRequest, byte[]> listStream =
+        EncodedMessages.sendsBytes(ContainersGrpc.getListStreamMethod());
+    ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(ContainersGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor());
+    List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      String name = method.getMethodDescriptor().getFullMethodName();
+      if (name.equals(list.getFullMethodName())) {
+        methods.add(ServerMethodDefinition.create(list,
+            ServerCalls.asyncUnaryCall(this::listEncoded)));
+      } else if (name.equals(listStream.getFullMethodName())) {
+        methods.add(ServerMethodDefinition.create(listStream,
+            ServerCalls.asyncServerStreamingCall(this::listStreamEncoded)));
+      } else {
+        methods.add(method);
+      }
+    }
+    methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
+    ServerServiceDefinition.Builder definition =
+        ServerServiceDefinition.builder(descriptor.build());
+    methods.forEach(definition::addMethod);
+    return definition.build();
   }
 
-  /** Streams one message per container: no single response has to hold them all. */
-  @Override
-  public void listStream(ListContainersRequest request,
-      StreamObserver<ListContainerMessage> response) {
-    List<Container> containers = store.list(CallNamespace.required(),
+  private List<byte[]> matching(ListContainersRequest request) {
+    return store.listEncoded(CallNamespace.required(),
         Filter.parseAny(request.getFiltersList()));
-    ServerCallStreamObserver<ListContainerMessage> call =
-        (ServerCallStreamObserver<ListContainerMessage>) response;
-    for (Container container : containers) {
+  }
+
+  /** List: one ListContainersResponse holding every matching container. */
+  void listEncoded(ListContainersRequest request, StreamObserver<byte[]> response) {
+    Reply.send(response, EncodedMessages.repeated(
+        ListContainersResponse.CONTAINERS_FIELD_NUMBER, matching(request)));
+  }
+
+  /** ListStream: one ListContainerMessage per container, none holding them all. */
+  void listStreamEncoded(ListContainersRequest request, StreamObserver<byte[]> response) {
+    ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) response;
+    for (byte[] container : matching(request)) {
       if (call.isCancelled()) {
         return;
       }
-      call.onNext(ListContainerMessage.newBuilder().setContainer(container).build());
+      call.onNext(EncodedMessages.repeated(ListContainerMessage.CONTAINER_FIELD_NUMBER,
+          List.of(container)));
     }
     call.onCompleted();
   }

@@ -53,16 +53,30 @@ public final class ContainerStore {
 
   /** The containers of {@code namespace} that match {@code filter}, ordered by id. */
   public List<Container> list(String namespace, Filter filter) {
+    List<byte[]> encoded = listEncoded(namespace, filter);
+    List<Container> containers = new ArrayList<>(encoded.size());
+    for (byte[] record : encoded) {
+      containers.add(parse(record));
+    }
+    return containers;
+  }
+
+  /**
+   * The containers of {@code namespace} that match {@code filter}, ordered by id, as their
+   * stored protobuf encoding, which is the wire encoding of {@link Container}: a listing can be
+   * sent without decoding and encoding each container again. Records are decoded only to test
+   * a filter.
+   */
+  public List<byte[]> listEncoded(String namespace, Filter filter) {
     Identifiers.validate("namespace", namespace);
     return db.read(tx -> {
-      List<Container> containers = new ArrayList<>();
+      List<byte[]> records = new ArrayList<>();
       for (var entry : tx.scan(Keys.containers(namespace))) {
-        Container container = parse(entry.value());
-        if (filter.matches(fields(container))) {
-          containers.add(container);
+        if (filter.matchesAll() || filter.matches(fields(parse(entry.value())))) {
+          records.add(entry.value());
         }
       }
-      return containers;
+      return records;
     });
   }
 
