@@ -1,0 +1,2 @@
+/** Mounts as containerd describes them, and performing them on this host. */
+package dev.jctr.api.mount;
