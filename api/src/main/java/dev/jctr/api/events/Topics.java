@@ -12,6 +12,9 @@ public final class Topics {
   public static final String CONTAINER_CREATE = "/containers/create";
   public static final String CONTAINER_UPDATE = "/containers/update";
   public static final String CONTAINER_DELETE = "/containers/delete";
+  public static final String SNAPSHOT_PREPARE = "/snapshot/prepare";
+  public static final String SNAPSHOT_COMMIT = "/snapshot/commit";
+  public static final String SNAPSHOT_REMOVE = "/snapshot/remove";
 
   private Topics() {}
 

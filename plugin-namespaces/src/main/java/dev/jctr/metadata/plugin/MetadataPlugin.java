@@ -7,6 +7,7 @@ import dev.jctr.metadata.store.ContainerStore;
 import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.MetadataDb;
 import dev.jctr.metadata.store.NamespaceStore;
+import dev.jctr.metadata.store.SnapshotStore;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -32,6 +33,7 @@ public final class MetadataPlugin {
   private final NamespaceStore namespaces;
   private final ContainerStore containers;
   private final LeaseStore leases;
+  private final SnapshotStore snapshots;
 
   @Activate
   public MetadataPlugin(@Reference DaemonEnvironment environment) throws IOException {
@@ -40,6 +42,7 @@ public final class MetadataPlugin {
     this.namespaces = new NamespaceStore(db);
     this.containers = new ContainerStore(db);
     this.leases = new LeaseStore(db);
+    this.snapshots = new SnapshotStore(db);
     LOG.log(Level.INFO, "metadata database open at {0}", dir);
   }
 
@@ -53,6 +56,10 @@ public final class MetadataPlugin {
 
   public LeaseStore leases() {
     return leases;
+  }
+
+  public SnapshotStore snapshots() {
+    return snapshots;
   }
 
   @Deactivate

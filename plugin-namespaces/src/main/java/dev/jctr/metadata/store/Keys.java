@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
  *   c \0 ns \0 id                   -> Container
  *   l \0 ns \0 id                   -> Lease
  *   r \0 ns \0 lease \0 type \0 id  -> (empty) a resource held by a lease
+ *   s \0 ns \0 snapshotter \0 key    -> SnapshotRef: backend key and Info
+ *   sequence                        -> the last number used in backend snapshot keys
  * </pre>
  */
 final class Keys {
@@ -55,6 +57,20 @@ final class Keys {
 
   static byte[] allLeaseResources(String namespace) {
     return join("r", namespace, "");
+  }
+
+  static final byte[] SEQUENCE = bytes("sequence");
+
+  static byte[] snapshot(String namespace, String snapshotter, String key) {
+    return join("s", namespace, snapshotter, key);
+  }
+
+  static byte[] snapshots(String namespace, String snapshotter) {
+    return join("s", namespace, snapshotter, "");
+  }
+
+  static byte[] allSnapshots(String namespace) {
+    return join("s", namespace, "");
   }
 
   /** The last component of a key. */

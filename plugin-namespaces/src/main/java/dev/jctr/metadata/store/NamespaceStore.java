@@ -73,7 +73,7 @@ public final class NamespaceStore {
     });
   }
 
-  /** Deletes a namespace without containers (and its leases); one with containers is refused. */
+  /** Deletes a namespace without containers or snapshots (its leases go with it). */
   public void delete(String name) {
     Identifiers.validate("namespace", name);
     db.write(tx -> {
@@ -83,6 +83,9 @@ public final class NamespaceStore {
       List<String> holding = new ArrayList<>();
       if (tx.any(Keys.containers(name))) {
         holding.add("containers");
+      }
+      if (tx.any(Keys.allSnapshots(name))) {
+        holding.add("snapshots");
       }
       if (!holding.isEmpty()) {
         throw new FailedPreconditionException("namespace \"" + name

@@ -1,0 +1,310 @@
+package dev.jctr.metadata.store;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import dev.jctr.api.errors.AlreadyExistsException;
+import dev.jctr.api.errors.FailedPreconditionException;
+import dev.jctr.api.errors.InvalidArgumentException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.filters.Fields;
+import dev.jctr.api.filters.Filter;
+import dev.jctr.api.identifiers.Identifiers;
+import dev.jctr.api.identifiers.Labels;
+import dev.jctr.api.mount.Mount;
+import dev.jctr.api.proto.containerd.services.snapshots.v1.Info;
+import dev.jctr.api.proto.containerd.services.snapshots.v1.Kind;
+import dev.jctr.api.snapshots.Snapshotter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Snapshots per namespace, in front of the snapshotters. A namespace's key maps to a backend key
+ * {@code <namespace>/<n>/<key>} ({@code n} from one sequence), so the same key in two
+ * namespaces is two snapshots and a snapshotter never sees namespaces. The metadata record
+ * holds what clients see (name, parent's key, kind, times, all labels); the backend gets only
+ * the labels meant for it ({@code containerd.io/snapshot/...} and
+ * {@code containerd.io/snapshot.ref}), as in containerd.
+ *
+ * <p>Each operation calls the backend inside the metadata write transaction: if the backend
+ * refuses, nothing is recorded; if recording fails after the backend acted, the backend's
+ * change is undone.
+ */
+public final class SnapshotStore {
+
+  /** Labels a backend snapshotter receives; the rest stay in metadata. */
+  static final String BACKEND_LABEL_PREFIX = "containerd.io/snapshot/";
+  static final String BACKEND_REF_LABEL = "containerd.io/snapshot.ref";
+
+  private final MetadataDb db;
+
+  public SnapshotStore(MetadataDb db) {
+    this.db = db;
+  }
+
+  /** A snapshot as recorded: its backend key and what clients see. */
+  record Ref(String backendKey, Info info) {
+    byte[] encode() {
+      try {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        out.writeStringNoTag(backendKey);
+        out.writeByteArrayNoTag(info.toByteArray());
+        out.flush();
+        return bytes.toByteArray();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static Ref decode(byte[] value) {
+      try {
+        CodedInputStream in = CodedInputStream.newInstance(value);
+        String backendKey = in.readString();
+        return new Ref(backendKey, Info.parseFrom(in.readByteArray()));
+      } catch (IOException e) {
+        throw new IllegalStateException("corrupt snapshot record", e);
+      }
+    }
+  }
+
+  /**
+   * Creates an active snapshot ({@code view} false) or a view of {@code parent} ("" for none)
+   * and returns its mounts.
+   */
+  public List<Mount> create(String namespace, String snapshotter, Snapshotter backend,
+      boolean view, String key, String parent, Map<String, String> labels) {
+    validate(namespace, snapshotter, key);
+    String owner = describe(namespace, snapshotter, key);
+    Labels.validate(owner, labels);
+    return db.write(tx -> {
+      if (tx.get(Keys.snapshot(namespace, snapshotter, key)).isPresent()) {
+        throw new AlreadyExistsException(owner + ": already exists");
+      }
+      String backendParent = "";
+      if (!parent.isEmpty()) {
+        validateKey("parent", parent);
+        Ref parentRef = tx.get(Keys.snapshot(namespace, snapshotter, parent)).map(Ref::decode)
+            .orElseThrow(() -> new NotFoundException("parent "
+                + describe(namespace, snapshotter, parent) + ": not found"));
+        if (parentRef.info().getKind() != Kind.COMMITTED) {
+          throw new InvalidArgumentException("parent " + describe(namespace, snapshotter, parent)
+              + " is not committed; commit it before building on it");
+        }
+        backendParent = parentRef.backendKey();
+      }
+      NamespaceStore.ensure(tx, namespace);
+      String backendKey = nextBackendKey(tx, namespace, key);
+      Map<String, String> backendLabels = backendLabels(labels);
+      List<Mount> mounts = view
+          ? backend.view(backendKey, backendParent, backendLabels)
+          : backend.prepare(backendKey, backendParent, backendLabels);
+      var now = Timestamps.now();
+      Info info = Info.newBuilder().setName(key).setParent(parent)
+          .setKind(view ? Kind.VIEW : Kind.ACTIVE).setCreatedAt(now).setUpdatedAt(now)
+          .putAllLabels(labels).build();
+      try {
+        tx.put(Keys.snapshot(namespace, snapshotter, key), new Ref(backendKey, info).encode());
+      } catch (RuntimeException e) {
+        undo(() -> backend.remove(backendKey), e);
+        throw e;
+      }
+      return mounts;
+    });
+  }
+
+  public List<Mount> mounts(String namespace, String snapshotter, Snapshotter backend,
+      String key) {
+    return backend.mounts(get(namespace, snapshotter, key).backendKey());
+  }
+
+  /** Commits the active snapshot {@code key} as {@code name}; {@code key} is gone after. */
+  public void commit(String namespace, String snapshotter, Snapshotter backend, String name,
+      String key, Map<String, String> labels) {
+    validate(namespace, snapshotter, key);
+    validateKey("name", name);
+    String owner = describe(namespace, snapshotter, name);
+    Labels.validate(owner, labels);
+    db.write(tx -> {
+      Ref active = tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode)
+          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
+              + ": not found"));
+      if (active.info().getKind() != Kind.ACTIVE) {
+        throw new FailedPreconditionException(describe(namespace, snapshotter, key) + " is a "
+            + active.info().getKind().name().toLowerCase()
+            + "; only active snapshots can be committed");
+      }
+      if (tx.get(Keys.snapshot(namespace, snapshotter, name)).isPresent()) {
+        throw new AlreadyExistsException(owner + ": already exists");
+      }
+      String backendName = nextBackendKey(tx, namespace, name);
+      backend.commit(backendName, active.backendKey(), backendLabels(labels));
+      var now = Timestamps.now();
+      Info info = active.info().toBuilder().setName(name).setKind(Kind.COMMITTED)
+          .setUpdatedAt(now).clearLabels().putAllLabels(labels).build();
+      tx.delete(Keys.snapshot(namespace, snapshotter, key));
+      tx.put(Keys.snapshot(namespace, snapshotter, name), new Ref(backendName, info).encode());
+      return null;
+    });
+  }
+
+  /**
+   * Removes a snapshot of any kind.
+   *
+   * @return the backend key, for the caller to remove from the backend after commit
+   */
+  public String remove(String namespace, String snapshotter, String key) {
+    validate(namespace, snapshotter, key);
+    return db.write(tx -> {
+      Ref ref = tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode)
+          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
+              + ": not found"));
+      for (var entry : tx.scan(Keys.snapshots(namespace, snapshotter))) {
+        Ref other = Ref.decode(entry.value());
+        if (other.info().getParent().equals(key)) {
+          throw new FailedPreconditionException("cannot remove "
+              + describe(namespace, snapshotter, key) + ": it has a child, \""
+              + other.info().getName() + "\"; remove that first");
+        }
+      }
+      tx.delete(Keys.snapshot(namespace, snapshotter, key));
+      return ref.backendKey();
+    });
+  }
+
+  public Info stat(String namespace, String snapshotter, String key) {
+    return get(namespace, snapshotter, key).info();
+  }
+
+  public String backendKey(String namespace, String snapshotter, String key) {
+    return get(namespace, snapshotter, key).backendKey();
+  }
+
+  /** Updates labels (the only mutable part), as a field mask says; none replaces them all. */
+  public Info update(String namespace, String snapshotter, Info update, List<String> paths) {
+    validate(namespace, snapshotter, update.getName());
+    return db.write(tx -> {
+      byte[] dbKey = Keys.snapshot(namespace, snapshotter, update.getName());
+      Ref ref = tx.get(dbKey).map(Ref::decode).orElseThrow(() -> new NotFoundException(
+          describe(namespace, snapshotter, update.getName()) + ": not found"));
+      Map<String, String> labels = new LinkedHashMap<>(ref.info().getLabelsMap());
+      if (paths.isEmpty()) {
+        labels = new LinkedHashMap<>(update.getLabelsMap());
+      }
+      for (String path : paths) {
+        if (path.equals("labels")) {
+          labels = new LinkedHashMap<>(update.getLabelsMap());
+        } else if (path.startsWith("labels.")) {
+          String label = path.substring("labels.".length());
+          String value = update.getLabelsMap().get(label);
+          if (value == null) {
+            labels.remove(label);
+          } else {
+            labels.put(label, value);
+          }
+        } else {
+          throw new InvalidArgumentException(describe(namespace, snapshotter, update.getName())
+              + ": cannot update field \"" + path + "\"; only labels can change");
+        }
+      }
+      Labels.validate(describe(namespace, snapshotter, update.getName()), labels);
+      Info info = ref.info().toBuilder().clearLabels().putAllLabels(labels)
+          .setUpdatedAt(Timestamps.now()).build();
+      tx.put(dbKey, new Ref(ref.backendKey(), info).encode());
+      return info;
+    });
+  }
+
+  /** The snapshots of one snapshotter in {@code namespace} that match, ordered by key. */
+  public List<Info> list(String namespace, String snapshotter, Filter filter) {
+    Identifiers.validate("namespace", namespace);
+    return db.read(tx -> {
+      List<Info> infos = new ArrayList<>();
+      for (var entry : tx.scan(Keys.snapshots(namespace, snapshotter))) {
+        Info info = Ref.decode(entry.value()).info();
+        if (filter.matchesAll() || filter.matches(fields(info))) {
+          infos.add(info);
+        }
+      }
+      return infos;
+    });
+  }
+
+  private Ref get(String namespace, String snapshotter, String key) {
+    validate(namespace, snapshotter, key);
+    return db.read(tx -> tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode))
+        .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
+            + ": not found"));
+  }
+
+  private static String nextBackendKey(MetadataDb.Tx tx, String namespace, String key) {
+    long next = tx.get(Keys.SEQUENCE)
+        .map(v -> Long.parseLong(new String(v, StandardCharsets.UTF_8))).orElse(0L) + 1;
+    tx.put(Keys.SEQUENCE, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+    return namespace + "/" + next + "/" + key;
+  }
+
+  static Map<String, String> backendLabels(Map<String, String> labels) {
+    Map<String, String> forwarded = new HashMap<>();
+    labels.forEach((k, v) -> {
+      if (k.startsWith(BACKEND_LABEL_PREFIX) || k.equals(BACKEND_REF_LABEL)) {
+        forwarded.put(k, v);
+      }
+    });
+    return forwarded;
+  }
+
+  private static Fields fields(Info info) {
+    Map<String, String> top = Map.of("name", info.getName(), "parent", info.getParent(),
+        "kind", info.getKind().name().toLowerCase());
+    return Fields.of(top, info.getLabelsMap());
+  }
+
+  private static void validate(String namespace, String snapshotter, String key) {
+    Identifiers.validate("namespace", namespace);
+    if (snapshotter == null || snapshotter.isEmpty()) {
+      throw new InvalidArgumentException("snapshotter must be named (for example overlayfs)");
+    }
+    validateKey("key", key);
+  }
+
+  /**
+   * A key is any text a client chooses, but never one that could reach outside a snapshotter's
+   * space if a backend used it as a path: not empty, no NUL, no {@code .} or {@code ..} segment.
+   */
+  static void validateKey(String what, String key) {
+    if (key == null || key.isEmpty()) {
+      throw new InvalidArgumentException("snapshot " + what + " must not be empty");
+    }
+    if (key.indexOf('\0') >= 0) {
+      throw new InvalidArgumentException("snapshot " + what + " \"" + key.replace("\0", "\\0")
+          + "\" contains NUL");
+    }
+    for (String segment : key.split("/", -1)) {
+      if (segment.equals("..") || segment.equals(".")) {
+        throw new InvalidArgumentException("snapshot " + what + " \"" + key
+            + "\" contains a \"" + segment + "\" path segment");
+      }
+    }
+    if (key.length() > 4096) {
+      throw new InvalidArgumentException("snapshot " + what + " is longer than 4096 bytes");
+    }
+  }
+
+  private static void undo(Runnable action, RuntimeException cause) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static String describe(String namespace, String snapshotter, String key) {
+    return "snapshot \"" + key + "\" (" + snapshotter + ") in namespace \"" + namespace + "\"";
+  }
+}
