@@ -34,6 +34,11 @@ final class DaemonConnection implements AutoCloseable {
     return connection().unary(method, request, metadata, timeoutNanos);
   }
 
+  /** A server stream that must end within the command's deadline, such as a listing. */
+  <Q, R> Iterator<R> listing(MethodDescriptor<Q, R> method, Q request) {
+    return connection().serverStreaming(method, request, metadata, timeoutNanos);
+  }
+
   /** A server stream without deadline: it lasts until the server ends it or the user stops. */
   <Q, R> Iterator<R> stream(MethodDescriptor<Q, R> method, Q request) {
     return connection().serverStreaming(method, request, metadata, 0);

@@ -55,7 +55,7 @@ public final class Jctr {
         .option(ADDRESS).option(NAMESPACE).option(FORMAT).option(TIMEOUT).option(VERSION)
         .subcommands(VersionCommand.command(), PluginsCommand.command(),
             NamespacesCommand.command(), ContainersCommand.command(), LeasesCommand.command(),
-            EventsCommand.command());
+            SnapshotsCommand.command(), EventsCommand.command());
   }
 
   public static void main(String[] args) {
@@ -110,6 +110,11 @@ public final class Jctr {
   /** One unary call to jctrd in this run's namespace, within the deadline. */
   <Q, R> R call(MethodDescriptor<Q, R> method, Q request) {
     return connection().call(method, request);
+  }
+
+  /** A server stream that ends within the deadline, such as a listing in batches. */
+  <Q, R> Iterator<R> listing(MethodDescriptor<Q, R> method, Q request) {
+    return connection().listing(method, request);
   }
 
   /** A server stream from jctrd; it has no deadline. */

@@ -108,4 +108,25 @@ class MetadataCommandsTest {
         .setEvent(Any.newBuilder().setTypeUrl("example.Unknown")).build();
     assertTrue(EventsCommand.line(unknown).endsWith("{\"@type\":\"example.Unknown\"}"));
   }
+
+  @Test
+  void snapshotTreesSizesAndMountCommandsReadAsCtrPrintsThem() {
+    List<dev.jctr.api.proto.containerd.services.snapshots.v1.Info> infos = List.of(
+        info("base", ""), info("child", "base"), info("view", "child"), info("other", ""));
+    assertEquals(" base\n  \\_ child\n    \\_ view\n other\n", SnapshotsCommand.tree(infos));
+    assertEquals("8.0 B", SnapshotsCommand.humanSize(8));
+    assertEquals("1.5 KiB", SnapshotsCommand.humanSize(1536));
+    assertEquals("3.0 GiB", SnapshotsCommand.humanSize(3L << 30));
+    StringWriter out = new StringWriter();
+    SnapshotsCommand.printMounts(new PrintWriter(out, true), "/mnt", List.of(
+        dev.jctr.api.proto.containerd.types.Mount.newBuilder().setType("overlay")
+            .setSource("overlay").addOptions("lowerdir=/a:/b").addOptions("index=off").build()));
+    assertEquals("mount -t overlay overlay /mnt -o lowerdir=/a:/b,index=off\n", out.toString());
+  }
+
+  private static dev.jctr.api.proto.containerd.services.snapshots.v1.Info info(String name,
+      String parent) {
+    return dev.jctr.api.proto.containerd.services.snapshots.v1.Info.newBuilder().setName(name)
+        .setParent(parent).build();
+  }
 }
