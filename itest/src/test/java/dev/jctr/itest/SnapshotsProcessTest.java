@@ -1,0 +1,182 @@
+package dev.jctr.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshots through the real daemon with the overlayfs snapshotter: Debian's {@code ctr} and
+ * {@code jctr} as clients, and the mounts they print really mounted (this needs root).
+ */
+class SnapshotsProcessTest {
+
+  private static final Duration READY = Duration.ofSeconds(20);
+  private static final Duration COMMAND = Duration.ofSeconds(30);
+
+  @TempDir static Path shared;
+  private static DaemonProcess daemon;
+  private static String ctr;
+  private final List<Path> mounted = new ArrayList<>();
+
+  @BeforeAll
+  static void startDaemon() throws Exception {
+    ctr = Commands.requireTool("ctr", "containerd");
+    assertEquals("0", Commands.run(COMMAND, List.of("id", "-u")).stdout().strip(),
+        "snapshot tests mount overlayfs and need root");
+    daemon = DaemonProcess.start(shared).awaitReady(READY);
+    long deadline = System.nanoTime() + READY.toNanos();
+    while (jctr("snapshots", "ls").exitCode() != 0) {
+      assertTrue(System.nanoTime() < deadline, "the overlayfs snapshotter never became usable");
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  static void stopDaemon() throws Exception {
+    if (daemon != null) {
+      daemon.close();
+    }
+  }
+
+  @AfterEach
+  void unmountLeftovers() {
+    for (Path target : mounted.reversed()) {
+      Commands.run(COMMAND, List.of("umount", target.toString()));
+    }
+  }
+
+  /** Runs the mount commands a client printed for {@code target}. */
+  private Path mount(CommandResult printed, Path target) {
+    printed.requireSuccess("mount commands");
+    for (String line : printed.stdout().lines().toList()) {
+      Commands.run(COMMAND, List.of("sh", "-c", line)).requireSuccess(line);
+    }
+    mounted.add(target);
+    return target;
+  }
+
+  private void unmount(Path target) {
+    Commands.run(COMMAND, List.of("umount", target.toString())).requireSuccess("umount");
+    mounted.remove(target);
+  }
+
+  private static Path backendSnapshots() {
+    return shared.resolve("root/io.containerd.snapshotter.v1.overlayfs/snapshots");
+  }
+
+  private static long backendCount() throws IOException {
+    try (Stream<Path> dirs = Files.list(backendSnapshots())) {
+      return dirs.count();
+    }
+  }
+
+  @Test
+  void ctrLayersMountCommitAndAViewHidesTheChildsDeletion(@TempDir Path dir) throws Exception {
+    Path m1 = Files.createDirectory(dir.resolve("m1"));
+    ctr("snapshots", "prepare", "layer-0").requireSuccess("ctr snapshots prepare");
+    mount(ctr("snapshots", "mounts", m1.toString(), "layer-0"), m1);
+    Files.writeString(m1.resolve("a"), "from base");
+    Files.writeString(m1.resolve("b"), "kept");
+    unmount(m1);
+    ctr("snapshots", "commit", "base", "layer-0").requireSuccess("ctr snapshots commit");
+
+    ctr("snapshots", "prepare", "layer-1", "base").requireSuccess("prepare on base");
+    Path m2 = Files.createDirectory(dir.resolve("m2"));
+    mount(ctr("snapshots", "mounts", m2.toString(), "layer-1"), m2);
+    assertEquals("from base", Files.readString(m2.resolve("a")));
+    Files.delete(m2.resolve("a"));
+    Files.writeString(m2.resolve("c"), "from child");
+    unmount(m2);
+    ctr("snapshots", "commit", "child", "layer-1").requireSuccess("commit child");
+
+    Path m3 = Files.createDirectory(dir.resolve("m3"));
+    mount(jctr("snapshots", "view", "--target", m3.toString(), "v", "child"), m3);
+    assertFalse(Files.exists(m3.resolve("a")), "whiteout hides the base's file");
+    assertEquals("kept", Files.readString(m3.resolve("b")));
+    assertEquals("from child", Files.readString(m3.resolve("c")));
+    unmount(m3);
+
+    String tree = ctr("snapshots", "tree").requireSuccess("ctr snapshots tree").stdout();
+    assertTrue(tree.contains(" base") && tree.contains("\\_ child") && tree.contains("\\_ v"),
+        tree);
+    String usage = ctr("snapshots", "usage").requireSuccess("ctr snapshots usage").stdout();
+    assertTrue(usage.lines().anyMatch(l -> l.startsWith("base") && l.contains("13.0 B")), usage);
+    assertEquals(rows(ctr("snapshots", "ls").stdout()), rows(jctr("snapshots", "ls").stdout()),
+        "ctr and jctr list the same");
+
+    CommandResult refused = ctr("snapshots", "rm", "base");
+    assertNotEquals(0, refused.exitCode());
+    assertTrue(refused.stderr().contains("has a child"), refused.stderr());
+    ctr("snapshots", "rm", "v").requireSuccess("rm view");
+    jctr("snapshots", "rm", "child", "base").requireSuccess("jctr rm");
+    assertEquals(List.of("KEY PARENT KIND"), rows(ctr("snapshots", "ls").stdout()));
+    assertEquals("", jctr("snapshots", "ls", "-q").stdout().strip());
+    assertEquals(0, backendCount(), "the backend's directories are gone too");
+  }
+
+  @Test
+  void theSameKeyInTwoNamespacesIsTwoSnapshots() {
+    jctr("-n", "k8s.io", "snapshots", "prepare", "shared").requireSuccess("k8s.io prepare");
+    jctr("-n", "moby", "snapshots", "prepare", "shared").requireSuccess("moby prepare");
+    jctr("-n", "moby", "snapshots", "commit", "moby-layer", "shared").requireSuccess("commit");
+    assertTrue(ctr("-n", "k8s.io", "snapshots", "ls").stdout().contains("Active"),
+        "moby's commit did not touch k8s.io's snapshot");
+    assertFalse(ctr("-n", "k8s.io", "snapshots", "ls").stdout().contains("moby-layer"));
+    jctr("-n", "k8s.io", "snapshots", "rm", "shared").requireSuccess("rm");
+    assertEquals(List.of("moby-layer"), jctr("-n", "moby", "snapshots", "ls", "-q").stdout()
+        .lines().toList());
+    jctr("-n", "moby", "snapshots", "rm", "moby-layer").requireSuccess("cleanup");
+  }
+
+  @Test
+  void badRequestsAreRefusedByNameAndLeaveNothingBehind() throws IOException {
+    long before = backendCount();
+    CommandResult unknown = ctr("snapshots", "--snapshotter", "zfs", "prepare", "x");
+    assertTrue(unknown.stderr().contains("snapshotter \"zfs\": not found"), unknown.stderr());
+    for (String key : List.of("../escape", "a/../../b")) {
+      CommandResult traversal = ctr("snapshots", "prepare", key);
+      assertNotEquals(0, traversal.exitCode());
+      assertTrue(traversal.stderr().contains("invalid argument"), traversal.stderr());
+    }
+    jctr("snapshots", "prepare", "p").requireSuccess("prepare");
+    jctr("snapshots", "commit", "p-layer", "p").requireSuccess("commit");
+    jctr("snapshots", "view", "p-view", "p-layer").requireSuccess("view");
+    CommandResult commitView = jctr("snapshots", "commit", "again", "p-view");
+    assertEquals(1, commitView.exitCode());
+    assertTrue(commitView.stderr().contains("FAILED_PRECONDITION"), commitView.stderr());
+    jctr("snapshots", "rm", "p-view", "p-layer").requireSuccess("cleanup");
+    assertEquals(before, backendCount());
+  }
+
+  /** Table rows with runs of spaces collapsed, so column widths do not matter. */
+  private static List<String> rows(String table) {
+    return table.lines().map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+  }
+
+  private static CommandResult ctr(String... args) {
+    List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+
+  private static CommandResult jctr(String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+        "--address", daemon.socket().toString()));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+}
