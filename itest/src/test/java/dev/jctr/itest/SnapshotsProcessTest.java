@@ -146,7 +146,7 @@ class SnapshotsProcessTest {
   void badRequestsAreRefusedByNameAndLeaveNothingBehind() throws IOException {
     long before = backendCount();
     CommandResult unknown = ctr("snapshots", "--snapshotter", "zfs", "prepare", "x");
-    assertTrue(unknown.stderr().contains("snapshotter \"zfs\": not found"), unknown.stderr());
+    assertTrue(unknown.stderr().contains("snapshotter \"zfs\" (available: "), unknown.stderr());
     for (String key : List.of("../escape", "a/../../b")) {
       CommandResult traversal = ctr("snapshots", "prepare", key);
       assertNotEquals(0, traversal.exitCode());
@@ -160,6 +160,89 @@ class SnapshotsProcessTest {
     assertTrue(commitView.stderr().contains("FAILED_PRECONDITION"), commitView.stderr());
     jctr("snapshots", "rm", "p-view", "p-layer").requireSuccess("cleanup");
     assertEquals(before, backendCount());
+  }
+
+  @Test
+  void aSnapshotterBundleDroppedInServesIsSwappedAndLeavesWhileOverlayStaysMounted(
+      @TempDir Path dir) throws Exception {
+    Path bundles = Files.createDirectories(dir.resolve("bundles"));
+    try (Stream<Path> jars = Files.list(Distribution.home().resolve("bundles"))) {
+      for (Path jar : jars.toList()) {
+        Files.copy(jar, bundles.resolve(jar.getFileName()));
+      }
+    }
+    Path nativeJar;
+    try (Stream<Path> extras = Files.list(Distribution.home().resolve("extras"))) {
+      nativeJar = extras.filter(p -> p.getFileName().toString()
+          .startsWith("plugin-snapshotter-native")).findFirst().orElseThrow();
+    }
+    try (DaemonProcess hot = DaemonProcess.start(dir, "--bundles", bundles.toString())
+        .awaitReady(READY)) {
+      String address = hot.socket().toString();
+      awaitCommand(() -> jctrAt(address, "snapshots", "ls").exitCode() == 0, "overlayfs");
+      assertFalse(jctrAt(address, "plugins", "ls").stdout().contains("native"));
+
+      Path overlay = Files.createDirectory(dir.resolve("overlay"));
+      mount(jctrAt(address, "snapshots", "prepare", "--target", overlay.toString(), "rootfs"),
+          overlay);
+      Files.writeString(overlay.resolve("before"), "1");
+
+      Path dropped = bundles.resolve(nativeJar.getFileName());
+      Files.copy(nativeJar, dropped);
+      awaitCommand(() -> jctrAt(address, "plugins", "ls").stdout().lines()
+          .anyMatch(l -> l.matches("io\\.containerd\\.snapshotter\\.v1\\s+native\\s+.*ok")),
+          "native in plugins ls");
+      Path n = Files.createDirectory(dir.resolve("native"));
+      mount(jctrAt(address, "snapshots", "--snapshotter", "native", "prepare", "--target",
+          n.toString(), "n1"), n);
+      Files.writeString(n.resolve("from-native"), "kept across the swap");
+      unmount(n);
+      jctrAt(address, "snapshots", "--snapshotter", "native", "commit", "n1-layer", "n1")
+          .requireSuccess("native commit");
+
+      // a new version of the jar: same bundle, replaced in place
+      Path newer = dir.resolve("newer.jar");
+      Files.copy(nativeJar, newer);
+      Files.setLastModifiedTime(newer, java.nio.file.attribute.FileTime.fromMillis(
+          System.currentTimeMillis() + 5_000));
+      Files.copy(newer, dropped, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+      awaitCommand(() -> hot.log().contains("updated bundle dev.jctr.plugin-snapshotter-native"),
+          "the native bundle updated");
+      awaitCommand(() -> jctrAt(address, "snapshots", "--snapshotter", "native", "ls")
+          .exitCode() == 0, "native serving after the swap");
+      mount(jctrAt(address, "snapshots", "--snapshotter", "native", "view", "--target",
+          n.toString(), "n1-view", "n1-layer"), n);
+      assertEquals("kept across the swap", Files.readString(n.resolve("from-native")));
+      unmount(n);
+
+      Files.delete(dropped);
+      awaitCommand(() -> !jctrAt(address, "plugins", "ls").stdout().contains("native"),
+          "native gone from plugins ls");
+      CommandResult gone = jctrAt(address, "snapshots", "--snapshotter", "native", "ls");
+      assertTrue(gone.stderr().contains("NOT_FOUND"), gone.stderr());
+
+      Files.writeString(overlay.resolve("after"), "2");
+      assertEquals("1", Files.readString(overlay.resolve("before")));
+      unmount(overlay);
+      jctrAt(address, "snapshots", "rm", "rootfs").requireSuccess("overlay still serves");
+    }
+  }
+
+  private static void awaitCommand(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+      Thread.sleep(200);
+    }
+  }
+
+  private static CommandResult jctrAt(String address, String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+        "--address", address));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
   }
 
   /** Table rows with runs of spaces collapsed, so column widths do not matter. */

@@ -109,8 +109,8 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
     }
     Snapshotter snapshotter = snapshotters.get(name);
     if (snapshotter == null) {
-      throw new NotFoundException("snapshotter \"" + name + "\": not found; available: "
-          + String.join(", ", new java.util.TreeSet<>(snapshotters.keySet())));
+      throw new NotFoundException("snapshotter \"" + name + "\" (available: "
+          + String.join(", ", new java.util.TreeSet<>(snapshotters.keySet())) + ")");
     }
     return snapshotter;
   }

@@ -84,14 +84,14 @@ public final class SnapshotStore {
     Labels.validate(owner, labels);
     return db.write(tx -> {
       if (tx.get(Keys.snapshot(namespace, snapshotter, key)).isPresent()) {
-        throw new AlreadyExistsException(owner + ": already exists");
+        throw new AlreadyExistsException(owner);
       }
       String backendParent = "";
       if (!parent.isEmpty()) {
         validateKey("parent", parent);
         Ref parentRef = tx.get(Keys.snapshot(namespace, snapshotter, parent)).map(Ref::decode)
             .orElseThrow(() -> new NotFoundException("parent "
-                + describe(namespace, snapshotter, parent) + ": not found"));
+                + describe(namespace, snapshotter, parent)));
         if (parentRef.info().getKind() != Kind.COMMITTED) {
           throw new InvalidArgumentException("parent " + describe(namespace, snapshotter, parent)
               + " is not committed; commit it before building on it");
@@ -132,15 +132,14 @@ public final class SnapshotStore {
     Labels.validate(owner, labels);
     db.write(tx -> {
       Ref active = tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode)
-          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
-              + ": not found"));
+          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)));
       if (active.info().getKind() != Kind.ACTIVE) {
         throw new FailedPreconditionException(describe(namespace, snapshotter, key) + " is a "
             + active.info().getKind().name().toLowerCase()
             + "; only active snapshots can be committed");
       }
       if (tx.get(Keys.snapshot(namespace, snapshotter, name)).isPresent()) {
-        throw new AlreadyExistsException(owner + ": already exists");
+        throw new AlreadyExistsException(owner);
       }
       String backendName = nextBackendKey(tx, namespace, name);
       backend.commit(backendName, active.backendKey(), backendLabels(labels));
@@ -162,8 +161,7 @@ public final class SnapshotStore {
     validate(namespace, snapshotter, key);
     return db.write(tx -> {
       Ref ref = tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode)
-          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
-              + ": not found"));
+          .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)));
       for (var entry : tx.scan(Keys.snapshots(namespace, snapshotter))) {
         Ref other = Ref.decode(entry.value());
         if (other.info().getParent().equals(key)) {
@@ -191,7 +189,7 @@ public final class SnapshotStore {
     return db.write(tx -> {
       byte[] dbKey = Keys.snapshot(namespace, snapshotter, update.getName());
       Ref ref = tx.get(dbKey).map(Ref::decode).orElseThrow(() -> new NotFoundException(
-          describe(namespace, snapshotter, update.getName()) + ": not found"));
+          describe(namespace, snapshotter, update.getName())));
       Map<String, String> labels = new LinkedHashMap<>(ref.info().getLabelsMap());
       if (paths.isEmpty()) {
         labels = new LinkedHashMap<>(update.getLabelsMap());
@@ -238,8 +236,7 @@ public final class SnapshotStore {
   private Ref get(String namespace, String snapshotter, String key) {
     validate(namespace, snapshotter, key);
     return db.read(tx -> tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode))
-        .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)
-            + ": not found"));
+        .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)));
   }
 
   private static String nextBackendKey(MetadataDb.Tx tx, String namespace, String key) {

@@ -28,7 +28,7 @@ final class KeyedSnapshotter implements Snapshotter {
   public synchronized SnapshotInfo stat(String key) {
     SnapshotInfo info = snapshots.get(key);
     if (info == null) {
-      throw new NotFoundException("backend snapshot \"" + key + "\": not found");
+      throw new NotFoundException("backend snapshot \"" + key + "\"");
     }
     return info;
   }
@@ -62,7 +62,7 @@ final class KeyedSnapshotter implements Snapshotter {
   private synchronized List<Mount> create(String key, String parent, Map<String, String> labels,
       Kind kind) {
     if (snapshots.containsKey(key)) {
-      throw new AlreadyExistsException("backend snapshot \"" + key + "\": already exists");
+      throw new AlreadyExistsException("backend snapshot \"" + key + "\"");
     }
     snapshots.put(key, new SnapshotInfo(key, parent, kind, labels, Instant.now(), Instant.now()));
     return mounts(key);

@@ -130,7 +130,7 @@ class SnapshotsServiceTest {
   void badInputIsRefusedAndWritesNothing() {
     SnapshotsBlockingStub k8s = in("k8s.io");
     assertTrue(message(() -> k8s.prepare(prepare("a", "").toBuilder().setSnapshotter("zfs")
-        .build())).contains("snapshotter \"zfs\": not found"));
+        .build())).contains("snapshotter \"zfs\" (available: "));
     assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> k8s.prepare(prepare("a", "")
         .toBuilder().setSnapshotter("").build())));
     for (String key : List.of("../escape", "a/../../b", "a/./b", "nul\0key", "")) {

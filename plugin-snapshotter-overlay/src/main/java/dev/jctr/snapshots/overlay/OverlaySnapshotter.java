@@ -1,431 +1,78 @@
 package dev.jctr.snapshots.overlay;
 
-import dev.jctr.api.errors.AlreadyExistsException;
-import dev.jctr.api.errors.FailedPreconditionException;
-import dev.jctr.api.errors.InvalidArgumentException;
-import dev.jctr.api.errors.NotFoundException;
-import dev.jctr.api.filters.Fields;
-import dev.jctr.api.filters.Filter;
-import dev.jctr.api.identifiers.Labels;
 import dev.jctr.api.mount.Mount;
 import dev.jctr.api.snapshots.Kind;
-import dev.jctr.api.snapshots.SnapshotInfo;
-import dev.jctr.api.snapshots.Snapshotter;
-import dev.jctr.api.snapshots.Usage;
+import dev.jctr.api.snapshots.local.LocalSnapshotter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
-import java.util.function.Consumer;
 
 /**
- * The overlayfs snapshotter. Under its root: {@code metadata/<id>} records
- * ({@link RecordFiles}) and {@code snapshots/<id>/fs} (the layer) with {@code work} (overlay's
- * workdir) for active snapshots. A snapshot is created in {@code snapshots/new-*} and renamed
- * to its id before its record is written, so a crash leaves at worst a directory without a
- * record, which {@link #cleanup} removes; it is never visible as a snapshot.
- *
- * <p>Mounts follow containerd's: an active snapshot without parent is a writable bind of its
- * {@code fs}; a view of one committed layer is a read-only bind of that layer; otherwise an
- * overlay with {@code lowerdir} listing the parents nearest first, plus {@code upperdir} and
- * {@code workdir} for an active snapshot (without them the overlay is read-only).
+ * The overlayfs snapshotter: each snapshot is {@code snapshots/<id>/fs} (its layer) and, when
+ * active, {@code work} (overlay's workdir). Mounts follow containerd's: an active snapshot
+ * without parent is a writable bind of its {@code fs}; a view of one committed layer is a
+ * read-only bind of that layer; otherwise an overlay with {@code lowerdir} listing the parents
+ * nearest first, plus {@code upperdir} and {@code workdir} for an active snapshot (without them
+ * the overlay is read-only).
  */
-final class OverlaySnapshotter implements Snapshotter {
+final class OverlaySnapshotter extends LocalSnapshotter {
 
-  private final Path snapshots;
-  private final RecordFiles records;
   private final List<String> extraOptions;
-  private final Map<String, SnapshotRecord> byKey = new HashMap<>();
-  private final Map<Long, SnapshotRecord> byId = new HashMap<>();
-  private long lastId;
 
   /**
-   * Opens the snapshotter under {@code root}, reading its records.
+   * Opens the snapshotter under {@code root}.
    *
    * @param extraOptions appended to every overlay mount (for example {@code index=off})
    */
   OverlaySnapshotter(Path root, List<String> extraOptions) throws IOException {
-    this.snapshots = Files.createDirectories(root.resolve("snapshots"));
-    this.records = new RecordFiles(root.resolve("metadata"));
+    super(root);
     this.extraOptions = List.copyOf(extraOptions);
-    for (SnapshotRecord record : records.readAll()) {
-      byKey.put(record.key(), record);
-      byId.put(record.id(), record);
-      lastId = Math.max(lastId, record.id());
+  }
+
+  @Override
+  protected Path layer(Path dir) {
+    return dir.resolve("fs");
+  }
+
+  @Override
+  protected void populate(Path dir, Kind kind, Path parent) throws IOException {
+    Path fs = Files.createDirectory(layer(dir),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    if (kind == Kind.ACTIVE) {
+      Files.createDirectory(dir.resolve("work"),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
     }
-    // directories of snapshots whose records never got written still hold their ids
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(snapshots)) {
-      for (Path dir : dirs) {
-        parseId(dir).ifPresent(id -> lastId = Math.max(lastId, id));
-      }
+    if (parent != null) {
+      // the new layer's root belongs to whoever owns the parent's
+      Files.setAttribute(fs, "unix:uid", Files.getAttribute(layer(parent), "unix:uid"));
+      Files.setAttribute(fs, "unix:gid", Files.getAttribute(layer(parent), "unix:gid"));
     }
   }
 
   @Override
-  public synchronized SnapshotInfo stat(String key) {
-    return info(find(key));
-  }
-
-  @Override
-  public synchronized SnapshotInfo update(SnapshotInfo info, List<String> fieldPaths) {
-    SnapshotRecord current = find(info.name());
-    Map<String, String> labels = new LinkedHashMap<>(current.labels());
-    if (fieldPaths.isEmpty()) {
-      labels = new LinkedHashMap<>(info.labels());
-    } else {
-      for (String path : fieldPaths) {
-        if (path.equals("labels")) {
-          labels = new LinkedHashMap<>(info.labels());
-        } else if (path.startsWith("labels.")) {
-          String label = path.substring("labels.".length());
-          String value = info.labels().get(label);
-          if (value == null) {
-            labels.remove(label);
-          } else {
-            labels.put(label, value);
-          }
-        } else {
-          throw new InvalidArgumentException("snapshot \"" + info.name()
-              + "\": cannot update field \"" + path + "\"; only labels can change");
-        }
-      }
-    }
-    Labels.validate("snapshot \"" + info.name() + "\"", labels);
-    SnapshotRecord updated = current.with(current.key(), current.kind(), labels, Instant.now(),
-        current.size(), current.inodes());
-    store(updated);
-    return info(updated);
-  }
-
-  @Override
-  public Usage usage(String key) {
-    SnapshotRecord record;
-    synchronized (this) {
-      record = find(key);
-    }
-    if (record.kind() == Kind.COMMITTED) {
-      return new Usage(record.size(), record.inodes());
-    }
-    return measure(fs(record.id()));
-  }
-
-  @Override
-  public synchronized List<Mount> mounts(String key) {
-    SnapshotRecord record = find(key);
-    if (record.kind() == Kind.COMMITTED) {
-      throw new FailedPreconditionException("snapshot \"" + key
-          + "\" is committed; only active snapshots and views have mounts");
-    }
-    return mountsOf(record);
-  }
-
-  @Override
-  public List<Mount> prepare(String key, String parent, Map<String, String> labels) {
-    return create(Kind.ACTIVE, key, parent, labels);
-  }
-
-  @Override
-  public List<Mount> view(String key, String parent, Map<String, String> labels) {
-    return create(Kind.VIEW, key, parent, labels);
-  }
-
-  private synchronized List<Mount> create(Kind kind, String key, String parent,
-      Map<String, String> labels) {
-    if (key == null || key.isEmpty()) {
-      throw new InvalidArgumentException("snapshot key must not be empty");
-    }
-    Labels.validate("snapshot \"" + key + "\"", labels);
-    if (byKey.containsKey(key)) {
-      throw new AlreadyExistsException("snapshot \"" + key + "\": already exists");
-    }
-    long parentId = 0;
-    if (parent != null && !parent.isEmpty()) {
-      SnapshotRecord parentRecord = byKey.get(parent);
-      if (parentRecord == null) {
-        throw new NotFoundException("parent snapshot \"" + parent + "\": not found");
-      }
-      if (parentRecord.kind() != Kind.COMMITTED) {
-        throw new InvalidArgumentException("parent snapshot \"" + parent
-            + "\" is not committed; commit it before building on it");
-      }
-      parentId = parentRecord.id();
-    }
-    Path staging = snapshots.resolve("new-" + UUID.randomUUID());
-    long id = lastId + 1;
-    Path dir = snapshots.resolve(Long.toString(id));
-    try {
-      Files.createDirectory(staging);
-      Files.createDirectory(staging.resolve("fs"),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-      if (kind == Kind.ACTIVE) {
-        Files.createDirectory(staging.resolve("work"),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-      }
-      if (parentId != 0) {
-        // the new layer's root belongs to whoever owns the parent's
-        Path parentFs = fs(parentId);
-        Files.setAttribute(staging.resolve("fs"), "unix:uid",
-            Files.getAttribute(parentFs, "unix:uid"));
-        Files.setAttribute(staging.resolve("fs"), "unix:gid",
-            Files.getAttribute(parentFs, "unix:gid"));
-      }
-      Files.move(staging, dir);
-      lastId = id;
-      Instant now = Instant.now();
-      SnapshotRecord record = new SnapshotRecord(id, key, kind, parentId, labels, now, now, 0, 0);
-      store(record);
-      return mountsOf(record);
-    } catch (IOException e) {
-      deleteQuietly(staging);
-      deleteQuietly(dir);
-      throw new UncheckedIOException("snapshot \"" + key + "\": " + e.getMessage(), e);
-    }
-  }
-
-  @Override
-  public void commit(String name, String key, Map<String, String> labels) {
-    SnapshotRecord active;
-    synchronized (this) {
-      active = find(key);
-      if (active.kind() != Kind.ACTIVE) {
-        throw new FailedPreconditionException("snapshot \"" + key + "\" is a "
-            + active.kind().name().toLowerCase() + "; only active snapshots can be committed");
-      }
-    }
-    Usage usage = measure(fs(active.id())); // outside the lock: it walks the layer
-    synchronized (this) {
-      SnapshotRecord current = find(key);
-      if (current.kind() != Kind.ACTIVE) {
-        throw new FailedPreconditionException("snapshot \"" + key + "\" changed while committing");
-      }
-      if (byKey.containsKey(name)) {
-        throw new AlreadyExistsException("snapshot \"" + name + "\": already exists");
-      }
-      Labels.validate("snapshot \"" + name + "\"", labels);
-      SnapshotRecord committed = current.with(name, Kind.COMMITTED, labels, Instant.now(),
-          usage.size(), usage.inodes());
-      byKey.remove(key);
-      store(committed);
-    }
-  }
-
-  @Override
-  public synchronized void remove(String key) {
-    SnapshotRecord record = find(key);
-    for (SnapshotRecord other : byId.values()) {
-      if (other.parentId() == record.id()) {
-        throw new FailedPreconditionException("snapshot \"" + key + "\" has children ("
-            + other.key() + "); remove them first");
-      }
-    }
-    try {
-      records.delete(record.id());
-    } catch (IOException e) {
-      throw new UncheckedIOException("remove snapshot \"" + key + "\": " + e.getMessage(), e);
-    }
-    byKey.remove(record.key());
-    byId.remove(record.id());
-    // the files go now; if this is interrupted, cleanup finds the directory without a record
-    deleteQuietly(snapshots.resolve(Long.toString(record.id())));
-  }
-
-  @Override
-  public void walk(Filter filter, Consumer<SnapshotInfo> visitor) {
-    List<SnapshotInfo> matching = new ArrayList<>();
-    synchronized (this) {
-      for (SnapshotRecord record : byId.values()) {
-        SnapshotInfo info = info(record);
-        if (filter.matchesAll() || filter.matches(fields(info))) {
-          matching.add(info);
-        }
-      }
-    }
-    matching.sort((a, b) -> a.name().compareTo(b.name()));
-    matching.forEach(visitor);
-  }
-
-  @Override
-  public void cleanup() {
-    Set<Long> live;
-    synchronized (this) {
-      live = new HashSet<>(byId.keySet());
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(snapshots)) {
-      for (Path dir : dirs) {
-        Optional<Long> id = parseId(dir);
-        if (id.isEmpty() || !live.contains(id.get())) {
-          synchronized (this) {
-            // re-checked under the lock: a snapshot may have been created meanwhile
-            if (id.isPresent() && byId.containsKey(id.get())) {
-              continue;
-            }
-            if (id.isEmpty() && !dir.getFileName().toString().startsWith("new-")) {
-              continue; // not ours
-            }
-            if (id.isEmpty() && isRecent(dir)) {
-              continue; // a create in progress
-            }
-          }
-          deleteQuietly(dir);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cleanup of " + snapshots + ": " + e.getMessage(), e);
-    }
-  }
-
-  @Override
-  public void close() {
-    // records are written through; nothing is held open
-  }
-
-  private List<Mount> mountsOf(SnapshotRecord record) {
-    List<Long> parents = new ArrayList<>();
-    for (long p = record.parentId(); p != 0; p = byId.get(p).parentId()) {
-      parents.add(p);
-    }
+  protected List<Mount> mountsOf(Path dir, Kind kind, List<Path> parents) {
     if (parents.isEmpty()) {
-      String mode = record.kind() == Kind.ACTIVE ? "rw" : "ro";
-      return List.of(new Mount("bind", fs(record.id()).toString(), List.of(mode, "rbind")));
+      String mode = kind == Kind.ACTIVE ? "rw" : "ro";
+      return List.of(new Mount("bind", layer(dir).toString(), List.of(mode, "rbind")));
     }
-    if (record.kind() == Kind.VIEW && parents.size() == 1) {
-      return List.of(new Mount("bind", fs(parents.get(0)).toString(), List.of("ro", "rbind")));
+    if (kind == Kind.VIEW && parents.size() == 1) {
+      return List.of(new Mount("bind", layer(parents.get(0)).toString(),
+          List.of("ro", "rbind")));
     }
     List<String> options = new ArrayList<>();
-    if (record.kind() == Kind.ACTIVE) {
-      options.add("workdir=" + snapshots.resolve(Long.toString(record.id())).resolve("work"));
-      options.add("upperdir=" + fs(record.id()));
+    if (kind == Kind.ACTIVE) {
+      options.add("workdir=" + dir.resolve("work"));
+      options.add("upperdir=" + layer(dir));
     }
     List<String> lower = new ArrayList<>();
-    for (long parent : parents) {
-      lower.add(fs(parent).toString());
+    for (Path parent : parents) {
+      lower.add(layer(parent).toString());
     }
     options.add("lowerdir=" + String.join(":", lower));
     options.addAll(extraOptions);
     return List.of(new Mount("overlay", "overlay", options));
-  }
-
-  private Path fs(long id) {
-    return snapshots.resolve(Long.toString(id)).resolve("fs");
-  }
-
-  private SnapshotRecord find(String key) {
-    SnapshotRecord record = byKey.get(key);
-    if (record == null) {
-      throw new NotFoundException("snapshot \"" + key + "\": not found");
-    }
-    return record;
-  }
-
-  private void store(SnapshotRecord record) {
-    try {
-      records.write(record);
-    } catch (IOException e) {
-      throw new UncheckedIOException("snapshot \"" + record.key() + "\": " + e.getMessage(), e);
-    }
-    byKey.put(record.key(), record);
-    byId.put(record.id(), record);
-  }
-
-  private SnapshotInfo info(SnapshotRecord record) {
-    String parent = record.parentId() == 0 ? "" : byId.get(record.parentId()).key();
-    return new SnapshotInfo(record.key(), parent, record.kind(), record.labels(),
-        record.created(), record.updated());
-  }
-
-  /** Filter fields, as containerd names them: name, parent, kind, labels.&lt;key&gt;. */
-  private static Fields fields(SnapshotInfo info) {
-    Map<String, String> top = Map.of("name", info.name(), "parent", info.parent(),
-        "kind", info.kind().name().toLowerCase());
-    return Fields.of(top, info.labels());
-  }
-
-  private static Optional<Long> parseId(Path dir) {
-    try {
-      return Optional.of(Long.parseLong(dir.getFileName().toString()));
-    } catch (NumberFormatException e) {
-      return Optional.empty();
-    }
-  }
-
-  private static boolean isRecent(Path dir) {
-    try {
-      return Files.getLastModifiedTime(dir).toInstant()
-          .isAfter(Instant.now().minusSeconds(60));
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** Bytes of regular files and symlinks, and distinct inodes, under {@code dir}. */
-  static Usage measure(Path dir) {
-    long[] size = {0};
-    Set<Object> inodes = new HashSet<>();
-    try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-          count(attrs);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-          count(attrs);
-          return FileVisitResult.CONTINUE;
-        }
-
-        private void count(BasicFileAttributes attrs) {
-          Object key = attrs.fileKey();
-          if (key == null || inodes.add(key)) {
-            if (!attrs.isDirectory()) {
-              size[0] += attrs.size();
-            }
-          }
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("usage of " + dir + ": " + e.getMessage(), e);
-    }
-    return new Usage(size[0], inodes.size());
-  }
-
-  private static void deleteQuietly(Path path) {
-    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(path, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-            throws IOException {
-          Files.delete(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-          Files.delete(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      // left for the next cleanup
-    }
   }
 }

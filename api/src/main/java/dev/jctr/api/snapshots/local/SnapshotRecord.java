@@ -1,4 +1,4 @@
-package dev.jctr.snapshots.overlay;
+package dev.jctr.api.snapshots.local;
 
 import dev.jctr.api.snapshots.Kind;
 import java.io.ByteArrayInputStream;

@@ -1,4 +1,4 @@
-package dev.jctr.snapshots.overlay;
+package dev.jctr.api.snapshots.local;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
