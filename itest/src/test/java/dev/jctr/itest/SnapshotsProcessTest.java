@@ -229,6 +229,56 @@ class SnapshotsProcessTest {
     }
   }
 
+  @Test
+  void aProxyPluginForwardsToAnotherDaemonsSnapshotsService(@TempDir Path dir) throws Exception {
+    Path remoteDir = Files.createDirectories(dir.resolve("remote"));
+    Path localDir = Files.createDirectories(dir.resolve("local"));
+    // the remote answers requests for "remote" (the name the proxy sends) with its overlayfs
+    Path remoteConfig = remoteDir.resolve("config.toml");
+    Files.writeString(remoteConfig, "version = 3\n[plugins.\"io.containerd.grpc.v1.snapshots\"]\n"
+        + "  fallback_snapshotter = \"overlayfs\"\n");
+    try (DaemonProcess remote = DaemonProcess.start(remoteDir, "--config",
+        remoteConfig.toString()).awaitReady(READY)) {
+      String remoteAddress = remote.socket().toString();
+      awaitCommand(() -> jctrAt(remoteAddress, "snapshots", "ls").exitCode() == 0,
+          "the remote's overlayfs");
+      Path config = localDir.resolve("config.toml");
+      Files.writeString(config, "version = 3\n[proxy_plugins.remote]\n  type = \"snapshot\"\n"
+          + "  address = \"" + remoteAddress + "\"\n");
+      try (DaemonProcess local = DaemonProcess.start(localDir, "--config", config.toString())
+          .awaitReady(READY)) {
+        String address = local.socket().toString();
+        awaitCommand(() -> jctrAt(address, "plugins", "ls").stdout().lines().anyMatch(
+            l -> l.matches("io\\.containerd\\.snapshotter\\.v1\\s+remote\\s+.*ok")),
+            "the proxy snapshotter in plugins ls");
+        awaitCommand(() -> jctrAt(address, "snapshots", "--snapshotter", "remote", "ls")
+            .exitCode() == 0, "the proxy snapshotter serving");
+        Path target = Files.createDirectory(dir.resolve("mnt"));
+        mount(jctrAt(address, "-n", "k8s.io", "snapshots", "--snapshotter", "remote",
+            "prepare", "--target", target.toString(), "through-proxy"), target);
+        Files.writeString(target.resolve("f"), "written through the proxy");
+        unmount(target);
+        jctrAt(address, "-n", "k8s.io", "snapshots", "--snapshotter", "remote", "commit",
+            "proxied-layer", "through-proxy").requireSuccess("commit through the proxy");
+
+        // the remote holds it under the backend key the local daemon chose for k8s.io
+        List<String> remoteKeys = jctrAt(remoteAddress, "snapshots", "--snapshotter", "remote",
+            "ls", "-q").stdout().lines().toList();
+        assertEquals(1, remoteKeys.size(), remoteKeys.toString());
+        assertTrue(remoteKeys.get(0).matches("k8s\\.io/\\d+/proxied-layer"), remoteKeys.get(0));
+        assertEquals(List.of("proxied-layer"), jctrAt(address, "-n", "k8s.io", "snapshots",
+            "--snapshotter", "remote", "ls", "-q").stdout().lines().toList());
+        CommandResult missing = jctrAt(address, "-n", "k8s.io", "snapshots", "--snapshotter",
+            "remote", "mounts", "/mnt", "proxied-layer");
+        assertTrue(missing.stderr().contains("FAILED_PRECONDITION"), missing.stderr());
+        jctrAt(address, "-n", "k8s.io", "snapshots", "--snapshotter", "remote", "rm",
+            "proxied-layer").requireSuccess("rm through the proxy");
+        assertEquals("", jctrAt(remoteAddress, "snapshots", "--snapshotter", "remote", "ls",
+            "-q").stdout().strip());
+      }
+    }
+  }
+
   private static void awaitCommand(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

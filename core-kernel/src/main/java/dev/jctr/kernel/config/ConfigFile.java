@@ -94,7 +94,8 @@ public final class ConfigFile {
         ttrpc.isEmpty() ? DaemonConfig.defaultTtrpcAddress(grpcAddress) : Path.of(ttrpc),
         level,
         strings(toml, "disabled_plugins", source),
-        pluginSections(toml, source));
+        pluginSections(toml, source),
+        proxyPlugins(toml, source, warnings));
   }
 
   private static Map<String, Map<String, Object>> pluginSections(TomlTable toml, String source) {
@@ -110,6 +111,42 @@ public final class ConfigFile {
       sections.put(uri, PluginSection.flatten(plugins.getTable(List.of(uri))));
     }
     return sections;
+  }
+
+  /**
+   * {@code [proxy_plugins.<name>] type = "snapshot", address = "<unix socket>"}. Types are
+   * containerd's short names or full type URIs; kinds this jctrd cannot proxy yet are reported
+   * and left out rather than refused, so a containerd config still starts.
+   */
+  private static Map<String, ProxyPlugin> proxyPlugins(TomlTable toml, String source,
+      List<String> warnings) {
+    Map<String, ProxyPlugin> proxies = new LinkedHashMap<>();
+    if (!toml.isTable("proxy_plugins")) {
+      return proxies;
+    }
+    TomlTable table = toml.getTable("proxy_plugins");
+    for (String name : table.keySet()) {
+      if (!table.isTable(List.of(name))) {
+        throw new ConfigException(source + ": proxy_plugins.\"" + name + "\" must be a table");
+      }
+      TomlTable proxy = table.getTable(List.of(name));
+      String where = source + ": proxy_plugins." + name;
+      if (!proxy.isString("type") || !proxy.isString("address")) {
+        throw new ConfigException(where + " needs type and address strings, for example"
+            + " type = \"snapshot\", address = \"/run/remote-snapshotter.sock\"");
+      }
+      String type = ProxyPlugin.typeUri(proxy.getString("type"));
+      if (type == null) {
+        throw new ConfigException(where + ": type \"" + proxy.getString("type")
+            + "\" is not one of snapshot, content, diff, sandbox");
+      }
+      if (!type.equals(ProxyPlugin.SNAPSHOT)) {
+        warnings.add(where + ": proxying " + type + " is not supported yet; ignored");
+        continue;
+      }
+      proxies.put(name, new ProxyPlugin(name, type, Path.of(proxy.getString("address"))));
+    }
+    return proxies;
   }
 
   private static Path path(TomlTable toml, String key, String fallback, String source) {

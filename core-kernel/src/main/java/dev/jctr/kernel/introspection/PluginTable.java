@@ -34,6 +34,18 @@ final class PluginTable {
       if (type == null || id == null || !scr.isComponentEnabled(description)) {
         continue;
       }
+      if (id.toString().isEmpty()) {
+        // a plugin per configuration (proxy plugins): each names itself
+        for (ComponentConfigurationDTO configuration
+            : scr.getComponentConfigurationDTOs(description)) {
+          Object configuredId = configuration.properties.get(PluginTypes.ID_PROPERTY);
+          if (configuredId != null && !configuredId.toString().isEmpty()) {
+            plugins.add(new PluginRecord(type.toString(), configuredId.toString(),
+                requires(description.properties), status(List.of(configuration))));
+          }
+        }
+        continue;
+      }
       plugins.add(new PluginRecord(type.toString(), id.toString(),
           requires(description.properties), status(scr.getComponentConfigurationDTOs(description))));
     }

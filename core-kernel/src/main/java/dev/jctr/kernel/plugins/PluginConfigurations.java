@@ -1,8 +1,10 @@
 package dev.jctr.kernel.plugins;
 
+import dev.jctr.api.plugin.PluginTypes;
 import dev.jctr.kernel.config.ConfigException;
 import dev.jctr.kernel.config.ConfigFile;
 import dev.jctr.kernel.config.DaemonConfig;
+import dev.jctr.kernel.config.ProxyPlugin;
 import dev.jctr.kernel.env.KernelProperties;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -42,6 +44,8 @@ public final class PluginConfigurations {
   /** Marks the configurations this component owns, so it never deletes anyone else's. */
   static final String SOURCE_PROPERTY = "jctr.config.source";
   private static final long POLL_SECONDS = 2;
+  /** The factory PID of proxy snapshotters, one configuration per proxy. */
+  static final String SNAPSHOT_PROXY_FACTORY = "io.containerd.snapshotter.v1.proxy";
 
   private final ConfigurationAdmin configAdmin;
   private final Path file;
@@ -83,6 +87,7 @@ public final class PluginConfigurations {
             + " they take effect when jctrd restarts", file);
       }
       apply(config.plugins());
+      applyProxies(config.proxyPlugins());
       lastApplied = config;
     } catch (ConfigException e) {
       LOG.log(Level.ERROR, "config not reloaded: " + e.getMessage());
@@ -104,10 +109,41 @@ public final class PluginConfigurations {
     }
     Configuration[] owned = configAdmin.listConfigurations("(" + SOURCE_PROPERTY + "=*)");
     for (Configuration configuration : owned == null ? new Configuration[0] : owned) {
-      if (!sections.containsKey(configuration.getPid())) {
+      if (configuration.getFactoryPid() == null && !sections.containsKey(configuration.getPid())) {
         configuration.delete();
         LOG.log(Level.INFO, "plugin {0} returned to its defaults (section removed from {1})",
             configuration.getPid(), file);
+      }
+    }
+  }
+
+  /**
+   * Each {@code [proxy_plugins.<name>]} of type snapshot becomes a named factory configuration
+   * of {@value #SNAPSHOT_PROXY_FACTORY}; the proxy bundle's component turns each into a
+   * {@code Snapshotter} named {@code <name>}. A section removed removes its snapshotter.
+   */
+  private void applyProxies(Map<String, ProxyPlugin> proxies)
+      throws IOException, InvalidSyntaxException {
+    for (ProxyPlugin proxy : proxies.values()) {
+      Configuration configuration =
+          configAdmin.getFactoryConfiguration(SNAPSHOT_PROXY_FACTORY, proxy.name(), "?");
+      Hashtable<String, Object> properties = new Hashtable<>();
+      properties.put("name", proxy.name());
+      properties.put("address", proxy.address().toString());
+      properties.put(PluginTypes.ID_PROPERTY, proxy.name());
+      properties.put(SOURCE_PROPERTY, file.toString());
+      if (!sameProperties(configuration.getProperties(), properties)) {
+        configuration.update(properties);
+        LOG.log(Level.INFO, "proxy snapshotter {0} at {1}", proxy.name(), proxy.address());
+      }
+    }
+    Configuration[] owned = configAdmin.listConfigurations("(&(" + SOURCE_PROPERTY
+        + "=*)(service.factoryPid=" + SNAPSHOT_PROXY_FACTORY + "))");
+    for (Configuration configuration : owned == null ? new Configuration[0] : owned) {
+      Object name = configuration.getProperties().get("name");
+      if (name == null || !proxies.containsKey(name.toString())) {
+        configuration.delete();
+        LOG.log(Level.INFO, "proxy snapshotter {0} removed (section gone from {1})", name, file);
       }
     }
   }

@@ -44,6 +44,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -66,13 +67,30 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
 
   private final SnapshotStore store;
   private final Map<String, Snapshotter> snapshotters = new ConcurrentHashMap<>();
+  private volatile String fallback = "";
+
+  /** {@code [plugins."io.containerd.grpc.v1.snapshots"]}. */
+  public @interface Config {
+    /**
+     * {@code fallback_snapshotter}: the snapshotter for requests that name one this daemon does
+     * not have. A daemon serving as another's proxy plugin receives that daemon's name for it
+     * (containerd's proxies send their own name), so it answers them with this one.
+     */
+    String fallbackSnapshotter() default "";
+  }
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile EventPublisher publisher;
 
   @Activate
-  public SnapshotsService(@Reference MetadataPlugin metadata) {
+  public SnapshotsService(@Reference MetadataPlugin metadata, Config config) {
     this.store = metadata.snapshots();
+    modified(config);
+  }
+
+  @Modified
+  void modified(Config config) {
+    this.fallback = config.fallbackSnapshotter();
   }
 
   /** For tests: a service over a store and fixed snapshotters. */
@@ -108,6 +126,9 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
           "snapshotter must be named (for example overlayfs)");
     }
     Snapshotter snapshotter = snapshotters.get(name);
+    if (snapshotter == null && !fallback.isEmpty()) {
+      snapshotter = snapshotters.get(fallback);
+    }
     if (snapshotter == null) {
       throw new NotFoundException("snapshotter \"" + name + "\" (available: "
           + String.join(", ", new java.util.TreeSet<>(snapshotters.keySet())) + ")");
