@@ -279,6 +279,32 @@ class SnapshotsProcessTest {
     }
   }
 
+  @Test
+  void overlayfsIsSkippedWithTheReasonWhereRootCannotDoOverlay(@TempDir Path dir)
+      throws Exception {
+    // an overlay's upper directory cannot be on overlayfs: root inside an overlay mount
+    for (String sub : List.of("lower", "upper", "work", "merged")) {
+      Files.createDirectory(dir.resolve(sub));
+    }
+    Path merged = dir.resolve("merged");
+    Commands.run(COMMAND, List.of("mount", "-t", "overlay", "overlay", "-o",
+        "lowerdir=" + dir.resolve("lower") + ",upperdir=" + dir.resolve("upper") + ",workdir="
+            + dir.resolve("work"), merged.toString())).requireSuccess("outer overlay");
+    mounted.add(merged);
+    try (DaemonProcess onOverlay = DaemonProcess.start(merged).awaitReady(READY)) {
+      String address = onOverlay.socket().toString();
+      awaitCommand(() -> jctrAt(address, "plugins", "ls").stdout().contains("overlayfs"),
+          "overlayfs in plugins ls");
+      assertTrue(jctrAt(address, "plugins", "ls").stdout().lines().anyMatch(
+          l -> l.matches("io\\.containerd\\.snapshotter\\.v1\\s+overlayfs\\s+.*skip")),
+          jctrAt(address, "plugins", "ls").stdout());
+      String detailed = jctrAt(address, "plugins", "ls", "--detailed").stdout();
+      assertTrue(detailed.contains("overlayfs does not work under " + merged), detailed);
+      CommandResult refused = jctrAt(address, "snapshots", "ls");
+      assertTrue(refused.stderr().contains("NOT_FOUND"), refused.stderr());
+    }
+  }
+
   private static void awaitCommand(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

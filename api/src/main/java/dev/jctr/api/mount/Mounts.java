@@ -129,7 +129,8 @@ public final class Mounts {
     try {
       int code = process.waitFor();
       if (code != 0) {
-        throw new IOException(what + " failed (" + code + "): " + output.strip());
+        throw new IOException(what + " failed (" + code + "): "
+            + output.strip().replaceAll("\\s+", " "));
       }
     } catch (InterruptedException e) {
       process.destroy();

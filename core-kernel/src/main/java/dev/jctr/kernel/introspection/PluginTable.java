@@ -1,6 +1,7 @@
 package dev.jctr.kernel.introspection;
 
 import dev.jctr.api.plugin.PluginTypes;
+import dev.jctr.api.plugin.SkipPluginException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -89,12 +90,26 @@ final class PluginTable {
     return reference.name + (reference.target == null ? "" : " " + reference.target);
   }
 
-  /** SCR records the activation failure with its stack trace; the first line is the reason. */
-  private static String firstLine(String failure) {
+  /**
+   * SCR records the activation failure with its stack trace. The reason is the line that says
+   * the plugin skips itself, else the root cause (a constructor's exception arrives wrapped in
+   * reflection's), with the exception's class name dropped.
+   */
+  static String firstLine(String failure) {
     if (failure == null || failure.isBlank()) {
       return "activation failed";
     }
-    String line = failure.lines().findFirst().orElse(failure).strip();
+    List<String> causes = new ArrayList<>();
+    for (String line : failure.lines().toList()) {
+      String stripped = line.strip();
+      if (causes.isEmpty()) {
+        causes.add(stripped);
+      } else if (stripped.startsWith("Caused by: ")) {
+        causes.add(stripped.substring("Caused by: ".length()));
+      }
+    }
+    String line = causes.stream().filter(c -> c.contains(SkipPluginException.MARKER))
+        .findFirst().orElse(causes.get(causes.size() - 1));
     // "java.lang.RuntimeException: overlay unsupported: skip plugin" -> keep the message part
     int colon = line.indexOf(": ");
     if (colon > 0 && line.substring(0, colon).matches("[\\w.$]+(Exception|Error)")) {
