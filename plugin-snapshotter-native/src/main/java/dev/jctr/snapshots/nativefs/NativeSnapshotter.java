@@ -17,7 +17,7 @@ import java.util.List;
  * active snapshot's own directory, a view's parent (a view is never written, so it copies
  * nothing).
  */
-final class NativeSnapshotter extends LocalSnapshotter {
+class NativeSnapshotter extends LocalSnapshotter {
 
   NativeSnapshotter(Path root) throws IOException {
     super(root);

@@ -18,7 +18,7 @@ import java.util.List;
  * nearest first, plus {@code upperdir} and {@code workdir} for an active snapshot (without them
  * the overlay is read-only).
  */
-final class OverlaySnapshotter extends LocalSnapshotter {
+class OverlaySnapshotter extends LocalSnapshotter {
 
   private final List<String> extraOptions;
 
