@@ -15,6 +15,8 @@ public final class Topics {
   public static final String SNAPSHOT_PREPARE = "/snapshot/prepare";
   public static final String SNAPSHOT_COMMIT = "/snapshot/commit";
   public static final String SNAPSHOT_REMOVE = "/snapshot/remove";
+  public static final String CONTENT_CREATE = "/content/create";
+  public static final String CONTENT_DELETE = "/content/delete";
 
   private Topics() {}
 

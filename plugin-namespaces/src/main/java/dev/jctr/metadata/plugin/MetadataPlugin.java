@@ -4,6 +4,7 @@ import dev.jctr.api.daemon.DaemonEnvironment;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
 import dev.jctr.metadata.store.ContainerStore;
+import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.MetadataDb;
 import dev.jctr.metadata.store.NamespaceStore;
@@ -34,6 +35,7 @@ public final class MetadataPlugin {
   private final ContainerStore containers;
   private final LeaseStore leases;
   private final SnapshotStore snapshots;
+  private final ContentMetadata content;
 
   @Activate
   public MetadataPlugin(@Reference DaemonEnvironment environment) throws IOException {
@@ -43,6 +45,7 @@ public final class MetadataPlugin {
     this.containers = new ContainerStore(db);
     this.leases = new LeaseStore(db);
     this.snapshots = new SnapshotStore(db);
+    this.content = new ContentMetadata(db);
     LOG.log(Level.INFO, "metadata database open at {0}", dir);
   }
 
@@ -60,6 +63,10 @@ public final class MetadataPlugin {
 
   public SnapshotStore snapshots() {
     return snapshots;
+  }
+
+  public ContentMetadata content() {
+    return content;
   }
 
   @Deactivate

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *   r \0 ns \0 lease \0 type \0 id  -> (empty) a resource held by a lease
  *   s \0 ns \0 snapshotter \0 key    -> SnapshotRef: backend key and Info
  *   sequence                        -> the last number used in backend snapshot keys
+ *   b \0 ns \0 digest               -> content Info (size, times, labels) seen in ns
+ *   bd \0 digest \0 ns              -> (empty) which namespaces hold a blob
  * </pre>
  */
 final class Keys {
@@ -71,6 +73,22 @@ final class Keys {
 
   static byte[] allSnapshots(String namespace) {
     return join("s", namespace, "");
+  }
+
+  static byte[] blob(String namespace, String digest) {
+    return join("b", namespace, digest);
+  }
+
+  static byte[] blobs(String namespace) {
+    return join("b", namespace, "");
+  }
+
+  static byte[] blobHolder(String digest, String namespace) {
+    return join("bd", digest, namespace);
+  }
+
+  static byte[] blobHolders(String digest) {
+    return join("bd", digest, "");
   }
 
   /** The last component of a key. */

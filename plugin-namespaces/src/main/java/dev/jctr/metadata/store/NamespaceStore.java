@@ -73,7 +73,7 @@ public final class NamespaceStore {
     });
   }
 
-  /** Deletes a namespace without containers or snapshots (its leases go with it). */
+  /** Deletes a namespace without containers, snapshots or blobs (its leases go with it). */
   public void delete(String name) {
     Identifiers.validate("namespace", name);
     db.write(tx -> {
@@ -86,6 +86,9 @@ public final class NamespaceStore {
       }
       if (tx.any(Keys.allSnapshots(name))) {
         holding.add("snapshots");
+      }
+      if (tx.any(Keys.blobs(name))) {
+        holding.add("blobs");
       }
       if (!holding.isEmpty()) {
         throw new FailedPreconditionException("namespace \"" + name
