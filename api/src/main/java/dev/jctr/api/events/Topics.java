@@ -16,6 +16,9 @@ public final class Topics {
   public static final String SNAPSHOT_COMMIT = "/snapshot/commit";
   public static final String SNAPSHOT_REMOVE = "/snapshot/remove";
   public static final String CONTENT_CREATE = "/content/create";
+  public static final String IMAGE_CREATE = "/images/create";
+  public static final String IMAGE_UPDATE = "/images/update";
+  public static final String IMAGE_DELETE = "/images/delete";
   public static final String CONTENT_DELETE = "/content/delete";
 
   private Topics() {}

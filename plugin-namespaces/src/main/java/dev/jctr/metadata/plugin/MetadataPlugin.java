@@ -5,6 +5,7 @@ import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
 import dev.jctr.metadata.store.ContainerStore;
 import dev.jctr.metadata.store.ContentMetadata;
+import dev.jctr.metadata.store.ImageStore;
 import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.MetadataDb;
 import dev.jctr.metadata.store.NamespaceStore;
@@ -36,6 +37,7 @@ public final class MetadataPlugin {
   private final LeaseStore leases;
   private final SnapshotStore snapshots;
   private final ContentMetadata content;
+  private final ImageStore images;
 
   @Activate
   public MetadataPlugin(@Reference DaemonEnvironment environment) throws IOException {
@@ -46,6 +48,7 @@ public final class MetadataPlugin {
     this.leases = new LeaseStore(db);
     this.snapshots = new SnapshotStore(db);
     this.content = new ContentMetadata(db);
+    this.images = new ImageStore(db);
     LOG.log(Level.INFO, "metadata database open at {0}", dir);
   }
 
@@ -67,6 +70,10 @@ public final class MetadataPlugin {
 
   public ContentMetadata content() {
     return content;
+  }
+
+  public ImageStore images() {
+    return images;
   }
 
   @Deactivate

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  *   sequence                        -> the last number used in backend snapshot keys
  *   b \0 ns \0 digest               -> content Info (size, times, labels) seen in ns
  *   bd \0 digest \0 ns              -> (empty) which namespaces hold a blob
+ *   i \0 ns \0 name                 -> Image
  * </pre>
  */
 final class Keys {
@@ -89,6 +90,14 @@ final class Keys {
 
   static byte[] blobHolders(String digest) {
     return join("bd", digest, "");
+  }
+
+  static byte[] image(String namespace, String name) {
+    return join("i", namespace, name);
+  }
+
+  static byte[] images(String namespace) {
+    return join("i", namespace, "");
   }
 
   /** The last component of a key. */

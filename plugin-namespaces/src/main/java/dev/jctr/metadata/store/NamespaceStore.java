@@ -73,7 +73,7 @@ public final class NamespaceStore {
     });
   }
 
-  /** Deletes a namespace without containers, snapshots or blobs (its leases go with it). */
+  /** Deletes a namespace without images, containers, snapshots or blobs (leases go with it). */
   public void delete(String name) {
     Identifiers.validate("namespace", name);
     db.write(tx -> {
@@ -81,6 +81,9 @@ public final class NamespaceStore {
         throw new NotFoundException("namespace \"" + name + "\"");
       }
       List<String> holding = new ArrayList<>();
+      if (tx.any(Keys.images(name))) {
+        holding.add("images");
+      }
       if (tx.any(Keys.containers(name))) {
         holding.add("containers");
       }
