@@ -54,7 +54,8 @@ public final class Jctr {
         .describe("Command line client for jctrd.")
         .option(ADDRESS).option(NAMESPACE).option(FORMAT).option(TIMEOUT).option(VERSION)
         .subcommands(VersionCommand.command(), PluginsCommand.command(),
-            NamespacesCommand.command(), ContainersCommand.command(), LeasesCommand.command(),
+            NamespacesCommand.command(), ImagesCommand.command(), ContainersCommand.command(),
+            LeasesCommand.command(),
             SnapshotsCommand.command(), ContentCommand.command(), EventsCommand.command());
   }
 

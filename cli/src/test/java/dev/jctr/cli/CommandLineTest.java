@@ -78,7 +78,7 @@ class CommandLineTest {
   void helpListsCommandsOptionsAndGlobalOptions() {
     String[] root = run("--help");
     assertEquals("0", root[0]);
-    for (String command : List.of("version", "plugins", "namespaces", "containers", "leases", "snapshots", "content",
+    for (String command : List.of("version", "plugins", "namespaces", "containers", "leases", "snapshots", "content", "images",
         "events")) {
       assertTrue(root[1].contains("\n  " + command), command + " missing from\n" + root[1]);
     }

@@ -1,0 +1,99 @@
+package dev.jctr.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Images through the real daemon: Debian's {@code ctr} imports (without unpacking), lists,
+ * tags, exports and removes an OCI image built by the test; {@code jctr} sees the same.
+ */
+class ImagesProcessTest {
+
+  private static final Duration READY = Duration.ofSeconds(20);
+  private static final Duration COMMAND = Duration.ofSeconds(60);
+
+  @TempDir static Path shared;
+  private static DaemonProcess daemon;
+  private static String ctr;
+
+  @BeforeAll
+  static void startDaemon() throws Exception {
+    ctr = Commands.requireTool("ctr", "containerd");
+    daemon = DaemonProcess.start(shared).awaitReady(READY);
+    long deadline = System.nanoTime() + READY.toNanos();
+    while (jctr("images", "ls").exitCode() != 0) {
+      assertTrue(System.nanoTime() < deadline, "the images service never came up");
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  static void stopDaemon() throws Exception {
+    if (daemon != null) {
+      daemon.close();
+    }
+  }
+
+  @Test
+  void ctrImportsListsTagsExportsAndRemovesImagesPerNamespace(@TempDir Path dir)
+      throws Exception {
+    OciArchive.Built image = OciArchive.image("local/hello:1", List.of(
+        List.of(OciArchive.Entry.file("hello.txt", "hello\n")),
+        List.of(OciArchive.Entry.file("second.txt", "second layer\n"))));
+    Path archive = Files.write(dir.resolve("hello.tar"), image.archive());
+    ctr("-n", "k8s.io", "images", "import", "--no-unpack", archive.toString())
+        .requireSuccess("ctr images import");
+
+    String listed = ctr("-n", "k8s.io", "images", "ls").requireSuccess("ctr images ls").stdout();
+    assertTrue(listed.contains("local/hello:1") && listed.contains(image.manifestDigest())
+        && listed.contains("linux/amd64"), listed);
+    assertTrue(jctr("-n", "k8s.io", "images", "ls").stdout().contains(image.manifestDigest()));
+    assertFalse(ctr("-n", "moby", "images", "ls", "-q").stdout().contains("local/hello"),
+        "moby does not see k8s.io's image");
+
+    ctr("-n", "k8s.io", "images", "tag", "local/hello:1", "local/hello:2")
+        .requireSuccess("ctr images tag");
+    jctr("-n", "k8s.io", "images", "tag", "local/hello:2", "local/hello:3")
+        .requireSuccess("jctr images tag");
+    assertEquals(List.of("local/hello:1", "local/hello:2", "local/hello:3"),
+        ctr("-n", "k8s.io", "images", "ls", "-q").stdout().lines().sorted().toList());
+
+    Path exported = dir.resolve("out.tar");
+    ctr("-n", "k8s.io", "images", "export", exported.toString(), "local/hello:3")
+        .requireSuccess("ctr images export");
+    String members = Commands.run(COMMAND, List.of("tar", "tf", exported.toString()))
+        .requireSuccess("tar tf").stdout();
+    assertTrue(members.contains("blobs/sha256/" + image.manifestDigest().substring(7)), members);
+
+    ctr("-n", "k8s.io", "images", "rm", "local/hello:1", "local/hello:2")
+        .requireSuccess("ctr images rm");
+    jctr("-n", "k8s.io", "images", "rm", "local/hello:3").requireSuccess("jctr images rm");
+    assertEquals("", ctr("-n", "k8s.io", "images", "ls", "-q").stdout().strip());
+    CommandResult missing = jctr("-n", "k8s.io", "images", "inspect", "local/hello:1");
+    assertTrue(missing.stderr().contains("NOT_FOUND"), missing.stderr());
+  }
+
+  private static CommandResult ctr(String... args) {
+    List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+
+  private static CommandResult jctr(String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+        "--address", daemon.socket().toString()));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+}
