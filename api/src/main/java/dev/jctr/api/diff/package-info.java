@@ -1,0 +1,2 @@
+/** Applying layers: the SPI the Diff service calls to unpack a layer into a snapshot. */
+package dev.jctr.api.diff;
