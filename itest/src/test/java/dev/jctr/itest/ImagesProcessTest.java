@@ -84,6 +84,78 @@ class ImagesProcessTest {
     assertTrue(missing.stderr().contains("NOT_FOUND"), missing.stderr());
   }
 
+  @Test
+  void ctrImportUnpacksIntoTheSameChainIdsAsContainerd(@TempDir Path dir) throws Exception {
+    OciArchive.Built image = OciArchive.image("local/layers:1", List.of(
+        List.of(OciArchive.Entry.file("etc/", ""), OciArchive.Entry.file("etc/hello", "hi\n"),
+            OciArchive.Entry.file("gone.txt", "bye\n")),
+        List.of(OciArchive.Entry.file(".wh.gone.txt", ""),
+            OciArchive.Entry.file("etc/second", "2\n"))));
+    Path archive = Files.write(dir.resolve("layers.tar"), image.archive());
+    ctr("images", "import", archive.toString()).requireSuccess("ctr images import (unpack)");
+    List<String> ours = ctr("snapshots", "ls").requireSuccess("snapshots").stdout().lines()
+        .skip(1).map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+
+    Path containerdDir = Files.createDirectories(dir.resolve("containerd"));
+    Path config = Files.writeString(containerdDir.resolve("config.toml"), "version = 2\n");
+    Path socket = containerdDir.resolve("containerd.sock");
+    Process containerd = new ProcessBuilder("containerd", "--config", config.toString(),
+        "--root", containerdDir.resolve("root").toString(), "--state",
+        containerdDir.resolve("state").toString(), "--address", socket.toString())
+        .redirectErrorStream(true).redirectOutput(containerdDir.resolve("log").toFile()).start();
+    try {
+      long deadline = System.nanoTime() + READY.toNanos();
+      while (Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(), "version"))
+          .exitCode() != 0) {
+        assertTrue(System.nanoTime() < deadline, "containerd did not start");
+        Thread.sleep(100);
+      }
+      Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(), "images", "import",
+          archive.toString())).requireSuccess("containerd import");
+      List<String> theirs = Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(),
+          "snapshots", "ls")).stdout().lines().skip(1)
+          .map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+      assertEquals(2, ours.size(), ours.toString());
+      assertEquals(theirs, ours, "the same chain IDs, parents and kinds as containerd's");
+    } finally {
+      containerd.destroy();
+      containerd.waitFor();
+    }
+
+    String top = ours.stream().filter(l -> l.split(" ").length == 3).findFirst().orElseThrow()
+        .split(" ")[0];
+    ctr("snapshots", "view", "check", top).requireSuccess("view");
+    Path mnt = Files.createDirectory(dir.resolve("mnt"));
+    for (String line : ctr("snapshots", "mounts", mnt.toString(), "check").stdout().lines()
+        .toList()) {
+      Commands.run(COMMAND, List.of("sh", "-c", line)).requireSuccess(line);
+    }
+    try {
+      assertEquals("hi\n", Files.readString(mnt.resolve("etc/hello")));
+      assertEquals("2\n", Files.readString(mnt.resolve("etc/second")));
+      assertFalse(Files.exists(mnt.resolve("gone.txt")), "the second layer's whiteout");
+    } finally {
+      Commands.run(COMMAND, List.of("umount", mnt.toString()));
+    }
+    ctr("snapshots", "rm", "check").requireSuccess("rm view");
+  }
+
+  @Test
+  void aLayerThatWouldWriteOutsideIsRefusedAndLeavesNothing(@TempDir Path dir)
+      throws Exception {
+    OciArchive.Built image = OciArchive.image("local/evil:1", List.of(
+        List.of(OciArchive.Entry.file("../../../../tmp/jctr-escaped-" + ProcessHandle.current()
+            .pid(), "gotcha"))));
+    Path archive = Files.write(dir.resolve("evil.tar"), image.archive());
+    List<String> before = ctr("snapshots", "ls").stdout().lines().toList();
+    CommandResult refused = ctr("images", "import", archive.toString());
+    assertTrue(refused.exitCode() != 0, "the import must fail");
+    assertTrue(refused.stderr().contains("refused"), refused.stderr());
+    assertFalse(Files.exists(Path.of("/tmp/jctr-escaped-" + ProcessHandle.current().pid())));
+    assertEquals(before, ctr("snapshots", "ls").stdout().lines().toList(),
+        "no snapshot is left from the failed unpack");
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));
