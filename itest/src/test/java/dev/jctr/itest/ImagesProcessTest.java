@@ -96,30 +96,15 @@ class ImagesProcessTest {
     List<String> ours = ctr("snapshots", "ls").requireSuccess("snapshots").stdout().lines()
         .skip(1).map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
 
-    Path containerdDir = Files.createDirectories(dir.resolve("containerd"));
-    Path config = Files.writeString(containerdDir.resolve("config.toml"), "version = 2\n");
-    Path socket = containerdDir.resolve("containerd.sock");
-    Process containerd = new ProcessBuilder("containerd", "--config", config.toString(),
-        "--root", containerdDir.resolve("root").toString(), "--state",
-        containerdDir.resolve("state").toString(), "--address", socket.toString())
-        .redirectErrorStream(true).redirectOutput(containerdDir.resolve("log").toFile()).start();
-    try {
-      long deadline = System.nanoTime() + READY.toNanos();
-      while (Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(), "version"))
-          .exitCode() != 0) {
-        assertTrue(System.nanoTime() < deadline, "containerd did not start");
-        Thread.sleep(100);
-      }
-      Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(), "images", "import",
+    try (ContainerdProcess containerd = ContainerdProcess.start(dir.resolve("containerd"), ctr)) {
+      String socket = containerd.socket().toString();
+      Commands.run(COMMAND, List.of(ctr, "--address", socket, "images", "import",
           archive.toString())).requireSuccess("containerd import");
-      List<String> theirs = Commands.run(COMMAND, List.of(ctr, "--address", socket.toString(),
+      List<String> theirs = Commands.run(COMMAND, List.of(ctr, "--address", socket,
           "snapshots", "ls")).stdout().lines().skip(1)
           .map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
       assertEquals(2, ours.size(), ours.toString());
       assertEquals(theirs, ours, "the same chain IDs, parents and kinds as containerd's");
-    } finally {
-      containerd.destroy();
-      containerd.waitFor();
     }
 
     String top = ours.stream().filter(l -> l.split(" ").length == 3).findFirst().orElseThrow()
@@ -154,6 +139,36 @@ class ImagesProcessTest {
     assertFalse(Files.exists(Path.of("/tmp/jctr-escaped-" + ProcessHandle.current().pid())));
     assertEquals(before, ctr("snapshots", "ls").stdout().lines().toList(),
         "no snapshot is left from the failed unpack");
+  }
+
+  @Test
+  void ctrPullsFromALocalRegistryIntoTheSameChainIdsAsContainerd(@TempDir Path dir)
+      throws Exception {
+    OciArchive.Built image = OciArchive.image("unused", List.of(
+        List.of(OciArchive.Entry.file("bin/", ""), OciArchive.Entry.file("bin/tool", "#!\n")),
+        List.of(OciArchive.Entry.file("data.txt", "pulled\n"))));
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+        dir.resolve("registry")))) {
+      String ref = registry.push("test/pulled", "1", image);
+      ctr("-n", "pull-ns", "images", "pull", "--plain-http", ref)
+          .requireSuccess("ctr images pull against jctrd");
+      assertTrue(ctr("-n", "pull-ns", "images", "ls", "-q").stdout().contains(ref));
+      List<String> ours = ctr("-n", "pull-ns", "snapshots", "ls").stdout().lines().skip(1)
+          .map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+      try (ContainerdProcess containerd = ContainerdProcess.start(dir.resolve("containerd"),
+          ctr)) {
+        String socket = containerd.socket().toString();
+        Commands.run(COMMAND, List.of(ctr, "--address", socket, "-n", "pull-ns", "images",
+            "pull", "--plain-http", ref)).requireSuccess("ctr images pull against containerd");
+        List<String> theirs = Commands.run(COMMAND, List.of(ctr, "--address", socket, "-n",
+            "pull-ns", "snapshots", "ls")).stdout().lines().skip(1)
+            .map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+        assertEquals(2, ours.size(), ours.toString());
+        assertEquals(theirs, ours);
+      }
+      assertTrue(ctr("-n", "pull-ns", "content", "ls").stdout().lines().count() >= 5,
+          "manifest, config and both layers are in jctrd's content store");
+    }
   }
 
   private static CommandResult ctr(String... args) {

@@ -119,8 +119,15 @@ final class OciArchive {
     archive.add(new Entry("index.json", index, 0644));
     blobs.forEach((digest, data) -> archive.add(new Entry("blobs/sha256/"
         + digest.substring("sha256:".length()), data, 0644)));
-    return new Built(tar(archive), manifestDigest);
+    return new Built(tar(archive), manifestDigest, manifest, blobs);
   }
 
-  record Built(byte[] archive, String manifestDigest) {}
+  /**
+   * A built image: the OCI layout archive, and its parts as a registry holds them (the manifest
+   * and every blob by digest, config and layers included).
+   */
+  record Built(byte[] archive, String manifestDigest, byte[] manifest,
+      Map<String, byte[]> blobs) {
+    static final String MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
+  }
 }

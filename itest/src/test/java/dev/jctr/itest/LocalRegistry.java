@@ -1,0 +1,117 @@
+package dev.jctr.itest;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Debian's docker-registry on 127.0.0.1 at a free port with its storage in a temporary
+ * directory, and a minimal push (blob uploads and a manifest PUT) for images the tests build.
+ */
+final class LocalRegistry implements AutoCloseable {
+
+  private final Process process;
+  private final int port;
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  private LocalRegistry(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  static LocalRegistry start(Path dir) throws Exception {
+    String binary = Commands.requireTool("docker-registry", "docker-registry");
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Path config = Files.writeString(dir.resolve("registry.yml"), "version: 0.1\n"
+        + "log:\n  level: warn\n"
+        + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("storage") + "\n"
+        + "  delete:\n    enabled: true\n"
+        + "http:\n  addr: 127.0.0.1:" + port + "\n");
+    Process process = new ProcessBuilder(binary, "serve", config.toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
+    LocalRegistry registry = new LocalRegistry(process, port);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      try {
+        if (registry.get("/v2/").statusCode() == 200) {
+          return registry;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        process.destroyForcibly();
+        throw new AssertionError("docker-registry did not start:\n"
+            + Files.readString(dir.resolve("registry.log")));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** host:port, as image references name it. */
+  String host() {
+    return "127.0.0.1:" + port;
+  }
+
+  private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://" + host() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Pushes every blob, then the manifest under {@code tag}; returns the image reference. */
+  String push(String repository, String tag, OciArchive.Built image) throws Exception {
+    for (Map.Entry<String, byte[]> blob : image.blobs().entrySet()) {
+      if (blob.getKey().equals(image.manifestDigest())) {
+        continue;
+      }
+      HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create("http://"
+          + host() + "/v2/" + repository + "/blobs/uploads/"))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      require(started, 202, "start upload");
+      String location = started.headers().firstValue("Location").orElseThrow();
+      URI upload = URI.create(location.startsWith("http") ? location
+          : "http://" + host() + location);
+      String separator = upload.getQuery() == null ? "?" : "&";
+      HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create(upload
+          + separator + "digest=" + blob.getKey()))
+          .header("Content-Type", "application/octet-stream")
+          .PUT(HttpRequest.BodyPublishers.ofByteArray(blob.getValue())).build(),
+          HttpResponse.BodyHandlers.ofString());
+      require(done, 201, "upload " + blob.getKey());
+    }
+    HttpResponse<String> manifest = http.send(HttpRequest.newBuilder(URI.create("http://"
+        + host() + "/v2/" + repository + "/manifests/" + tag))
+        .header("Content-Type", OciArchive.Built.MANIFEST_TYPE)
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(image.manifest())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    require(manifest, 201, "put manifest");
+    return host() + "/" + repository + ":" + tag;
+  }
+
+  private static void require(HttpResponse<String> response, int status, String what) {
+    if (response.statusCode() != status) {
+      throw new AssertionError(what + ": HTTP " + response.statusCode() + " "
+          + response.body());
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+}
