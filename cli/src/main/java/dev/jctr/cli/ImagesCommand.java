@@ -6,6 +6,10 @@ import dev.jctr.api.proto.containerd.services.images.v1.GetImageRequest;
 import dev.jctr.api.proto.containerd.services.images.v1.Image;
 import dev.jctr.api.proto.containerd.services.images.v1.ImagesGrpc;
 import dev.jctr.api.proto.containerd.services.images.v1.ListImagesRequest;
+import dev.jctr.api.proto.jctr.services.images.v1.PullGrpc;
+import dev.jctr.api.proto.jctr.services.images.v1.PullProgress;
+import dev.jctr.api.proto.jctr.services.images.v1.PullRequest;
+import java.util.Iterator;
 import java.util.List;
 
 /** {@code jctr images}: image records in the current namespace. */
@@ -21,6 +25,18 @@ final class ImagesCommand {
                 .option(Option.flag("print only the names", "-q", "--quiet"))
                 .positionals("FILTER", 0, Command.MANY, "filters, e.g. name~=busybox")
                 .runs(ImagesCommand::list),
+            Command.named("pull").describe("Pull an image into jctrd (fetched and unpacked "
+                    + "by the daemon).")
+                .option(Option.flag("use HTTP, not HTTPS, for the registry", "--plain-http"))
+                .option(Option.value("OS/ARCH", "platform (default: the daemon's)",
+                    "--platform").withDefault(""))
+                .option(Option.value("NAME", "snapshotter to unpack into", "--snapshotter")
+                    .withDefault("overlayfs"))
+                .option(Option.flag("fetch only, do not unpack", "--skip-unpack"))
+                .option(Option.value("USER:PASSWORD", "registry credentials", "-u", "--user")
+                    .withDefault(""))
+                .positional("REF", "the image, e.g. 127.0.0.1:5000/team/app:1")
+                .runs(ImagesCommand::pull),
             Command.named("inspect").describe("Print an image record as JSON.")
                 .positional("REF", "the image")
                 .runs(ImagesCommand::inspect),
@@ -51,6 +67,33 @@ final class ImagesCommand {
       }
       table.print(root.out());
     }
+    return 0;
+  }
+
+  private static int pull(Jctr root, Parsed args) {
+    String user = args.value("--user");
+    int colon = user.indexOf(':');
+    PullRequest request = PullRequest.newBuilder().setRef(args.positional(0))
+        .setPlainHttp(args.flag("--plain-http")).setPlatform(args.value("--platform"))
+        .setSnapshotter(args.value("--snapshotter")).setSkipUnpack(args.flag("--skip-unpack"))
+        .setUsername(colon < 0 ? user : user.substring(0, colon))
+        .setPassword(colon < 0 ? "" : user.substring(colon + 1)).build();
+    PullDisplay display = new PullDisplay(root.err(), System.console() != null);
+    Iterator<PullProgress> updates = root.stream(PullGrpc.getPullMethod(), request);
+    Image image = null;
+    while (updates.hasNext()) {
+      PullProgress update = updates.next();
+      if (update.hasImage()) {
+        image = update.getImage();
+      } else {
+        display.update(update);
+      }
+    }
+    display.finish();
+    if (image == null) {
+      throw new IllegalStateException("jctrd ended the pull without the image");
+    }
+    root.out().println(image.getName() + " " + image.getTarget().getDigest());
     return 0;
   }
 

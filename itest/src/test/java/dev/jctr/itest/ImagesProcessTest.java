@@ -171,6 +171,41 @@ class ImagesProcessTest {
     }
   }
 
+  @Test
+  void jctrPullsInTheDaemonWithProgressToTheSameSnapshotsAsCtr(@TempDir Path dir)
+      throws Exception {
+    OciArchive.Built image = OciArchive.image("unused", List.of(
+        List.of(OciArchive.Entry.file("a.txt", "a".repeat(300_000))),
+        List.of(OciArchive.Entry.file(".wh.a.txt", ""), OciArchive.Entry.file("b.txt", "b\n")),
+        List.of(OciArchive.Entry.file("c.txt", "c\n"))));
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+        dir.resolve("registry")))) {
+      String ref = registry.push("test/server-pull", "1", image);
+      CommandResult pulled = jctr("-n", "server-pull", "images", "pull", "--plain-http", ref)
+          .requireSuccess("jctr images pull");
+      assertTrue(pulled.stdout().contains(image.manifestDigest()), pulled.stdout());
+      assertTrue(pulled.stderr().contains("done"), "progress on stderr: " + pulled.stderr());
+      ctr("-n", "client-pull", "images", "pull", "--plain-http", ref)
+          .requireSuccess("ctr images pull");
+      List<String> server = ctr("-n", "server-pull", "snapshots", "ls").stdout().lines()
+          .skip(1).map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+      List<String> client = ctr("-n", "client-pull", "snapshots", "ls").stdout().lines()
+          .skip(1).map(l -> l.strip().replaceAll("\\s+", " ")).sorted().toList();
+      assertEquals(3, server.size(), server.toString());
+      assertEquals(client, server, "the daemon's pull unpacks to ctr's chain IDs");
+      assertTrue(jctr("-n", "server-pull", "images", "ls").stdout().contains(ref));
+
+      CommandResult again = jctr("-n", "server-pull", "images", "pull", "--plain-http", ref)
+          .requireSuccess("pull again");
+      assertTrue(again.stderr().contains("exists"), again.stderr());
+      CommandResult missing = jctr("-n", "server-pull", "images", "pull", "--plain-http",
+          registry.host() + "/test/nothing:1");
+      assertTrue(missing.stderr().contains("NOT_FOUND"), missing.stderr());
+      CommandResult noTls = jctr("-n", "server-pull", "images", "pull", ref);
+      assertTrue(noTls.stderr().contains("--plain-http"), noTls.stderr());
+    }
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));

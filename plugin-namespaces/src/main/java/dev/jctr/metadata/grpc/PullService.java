@@ -1,0 +1,101 @@
+package dev.jctr.metadata.grpc;
+
+import dev.jctr.api.content.ContentStore;
+import dev.jctr.api.diff.LayerApplier;
+import dev.jctr.api.errors.InvalidArgumentException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.namespace.CallNamespace;
+import dev.jctr.api.plugin.Plugin;
+import dev.jctr.api.plugin.PluginTypes;
+import dev.jctr.api.proto.containerd.services.images.v1.Image;
+import dev.jctr.api.proto.jctr.services.images.v1.PullGrpc;
+import dev.jctr.api.proto.jctr.services.images.v1.PullProgress;
+import dev.jctr.api.proto.jctr.services.images.v1.PullRequest;
+import dev.jctr.api.snapshots.Snapshotter;
+import dev.jctr.metadata.plugin.MetadataPlugin;
+import dev.jctr.metadata.pull.Puller;
+import io.grpc.BindableService;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+/**
+ * {@code jctr.services.images.v1.Pull}: a pull run by the daemon in the call's namespace, its
+ * progress streamed to the caller, the image last.
+ */
+@Component(service = BindableService.class, name = "io.jctr.grpc.v1.pull")
+@Plugin(type = PluginTypes.GRPC, id = "pull",
+    requires = {PluginTypes.METADATA, PluginTypes.CONTENT, PluginTypes.DIFF})
+public final class PullService extends PullGrpc.PullImplBase {
+
+  private final Puller puller;
+  private final Map<String, Snapshotter> snapshotters = new ConcurrentHashMap<>();
+
+  @Activate
+  public PullService(@Reference MetadataPlugin metadata, @Reference ContentStore store,
+      @Reference LayerApplier applier) {
+    this.puller = new Puller(store, metadata.content(), metadata.images(),
+        metadata.snapshots(), applier);
+  }
+
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+      unbind = "removeSnapshotter")
+  void addSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
+    Object name = properties.get(Snapshotter.NAME_PROPERTY);
+    if (name != null) {
+      snapshotters.put(name.toString(), snapshotter);
+    }
+  }
+
+  void removeSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
+    Object name = properties.get(Snapshotter.NAME_PROPERTY);
+    if (name != null) {
+      snapshotters.remove(name.toString(), snapshotter);
+    }
+  }
+
+  @Override
+  public void pull(PullRequest request, StreamObserver<PullProgress> response) {
+    String namespace = CallNamespace.required();
+    if (request.getRef().isEmpty()) {
+      throw new InvalidArgumentException("pull needs an image reference");
+    }
+    String snapshotter = request.getSnapshotter().isEmpty() ? "overlayfs"
+        : request.getSnapshotter();
+    Snapshotter backend = snapshotters.get(snapshotter);
+    if (backend == null && !request.getSkipUnpack()) {
+      throw new NotFoundException("snapshotter \"" + snapshotter + "\"");
+    }
+    ServerCallStreamObserver<PullProgress> call =
+        (ServerCallStreamObserver<PullProgress>) response;
+    Puller.Progress progress = (ref, status, offset, total) -> {
+      synchronized (call) {
+        if (!call.isCancelled()) {
+          call.onNext(PullProgress.newBuilder().setRef(ref).setStatus(status)
+              .setOffset(offset).setTotal(total).build());
+        }
+      }
+    };
+    Image image;
+    try {
+      image = puller.pull(namespace, new Puller.Request(request.getRef(),
+          request.getPlatform(), request.getPlainHttp(), snapshotter, !request.getSkipUnpack(),
+          request.getUsername(), request.getPassword()), backend, progress);
+    } catch (IOException e) {
+      throw new UncheckedIOException("pull " + request.getRef() + ": " + e.getMessage(), e);
+    }
+    synchronized (call) {
+      call.onNext(PullProgress.newBuilder().setRef(image.getName()).setStatus("done")
+          .setImage(image).build());
+      call.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,368 @@
+package dev.jctr.metadata.pull;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.jctr.api.content.ContentStore;
+import dev.jctr.api.content.ContentWriter;
+import dev.jctr.api.content.Digests;
+import dev.jctr.api.diff.LayerApplier;
+import dev.jctr.api.errors.AlreadyExistsException;
+import dev.jctr.api.errors.FailedPreconditionException;
+import dev.jctr.api.errors.InvalidArgumentException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.mount.Mount;
+import dev.jctr.api.proto.containerd.services.images.v1.Image;
+import dev.jctr.api.proto.containerd.types.Descriptor;
+import dev.jctr.api.snapshots.Snapshotter;
+import dev.jctr.metadata.store.ContentMetadata;
+import dev.jctr.metadata.store.ImageStore;
+import dev.jctr.metadata.store.SnapshotStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A pull run by the daemon: resolve the reference, choose the platform's manifest, fetch the
+ * config and layers (three at a time, each streamed into a content writer, resumed from what an
+ * earlier attempt left, verified by digest), record the image, and unpack the layers into
+ * snapshots named by chain ID, skipping those already there. Blobs carry containerd's
+ * {@code containerd.io/gc.ref.*} and {@code containerd.io/distribution.source.*} labels.
+ */
+public final class Puller {
+
+  /** Where a pull is: one call per change worth showing. */
+  public interface Progress {
+    void update(String ref, String status, long offset, long total);
+  }
+
+  /** What to pull and how. */
+  public record Request(String reference, String platform, boolean plainHttp,
+      String snapshotter, boolean unpack, String username, String password) {}
+
+  static final Map<String, String> INDEX_TYPES = Map.of(
+      "application/vnd.oci.image.index.v1+json", "index",
+      "application/vnd.docker.distribution.manifest.list.v2+json", "index");
+  private static final int PARALLEL_LAYERS = 3;
+
+  private final ContentStore store;
+  private final ContentMetadata content;
+  private final ImageStore images;
+  private final SnapshotStore snapshots;
+  private final LayerApplier applier;
+
+  public Puller(ContentStore store, ContentMetadata content, ImageStore images,
+      SnapshotStore snapshots, LayerApplier applier) {
+    this.store = store;
+    this.content = content;
+    this.images = images;
+    this.snapshots = snapshots;
+    this.applier = applier;
+  }
+
+  public Image pull(String namespace, Request request, Snapshotter backend, Progress progress)
+      throws IOException {
+    ImageReference reference = ImageReference.parse(request.reference());
+    String platform = request.platform().isEmpty() ? Platforms.host() : request.platform();
+    RegistryClient registry = new RegistryClient(reference.registry(), request.plainHttp(),
+        request.username(), request.password());
+    String repository = reference.repository();
+    Map<String, String> source = Map.of("containerd.io/distribution.source."
+        + reference.host(), repository);
+
+    progress.update(reference.toString(), "resolving", 0, 0);
+    RegistryClient.Manifest root = registry.manifest(repository, reference.object());
+    JsonObject rootJson = json(root.bytes(), "manifest of " + reference);
+    String rootType = mediaType(rootJson, root.mediaType());
+    Descriptor target = Descriptor.newBuilder().setMediaType(rootType).setDigest(root.digest())
+        .setSize(root.bytes().length).build();
+
+    RegistryClient.Manifest manifest = root;
+    JsonObject manifestJson = rootJson;
+    if (INDEX_TYPES.containsKey(rootType)) {
+      JsonObject chosen = choose(rootJson, platform, reference);
+      String digest = Digests.validate(text(chosen, "digest"));
+      manifest = registry.manifest(repository, digest);
+      manifestJson = json(manifest.bytes(), "manifest " + digest);
+      Map<String, String> labels = new HashMap<>(source);
+      labels.put("containerd.io/gc.ref.content.m.0", digest);
+      storeBytes(namespace, "index-" + root.digest(), root.bytes(), labels);
+    }
+    JsonObject config = object(manifestJson, "config");
+    JsonArray layers = manifestJson.has("layers") && manifestJson.get("layers").isJsonArray()
+        ? manifestJson.getAsJsonArray("layers") : null;
+    if (config == null || layers == null) {
+      throw new InvalidArgumentException("manifest " + manifest.digest() + " of " + reference
+          + " has no config or no layers: not an image manifest");
+    }
+    String configDigest = Digests.validate(text(config, "digest"));
+    Map<String, String> manifestLabels = new HashMap<>(source);
+    manifestLabels.put("containerd.io/gc.ref.content.config", configDigest);
+    List<JsonObject> layerList = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      JsonObject layer = layers.get(i).getAsJsonObject();
+      layerList.add(layer);
+      manifestLabels.put("containerd.io/gc.ref.content.l." + i,
+          Digests.validate(text(layer, "digest")));
+    }
+    storeBytes(namespace, "manifest-" + manifest.digest(), manifest.bytes(), manifestLabels);
+
+    fetch(namespace, registry, repository, configDigest, config.get("size").getAsLong(),
+        "config-", source, progress);
+    JsonObject configJson = json(read(configDigest), "config " + configDigest);
+    List<String> diffIds = diffIds(configJson, configDigest);
+    if (diffIds.size() != layerList.size()) {
+      throw new InvalidArgumentException("config " + configDigest + " names " + diffIds.size()
+          + " layers, the manifest " + layerList.size());
+    }
+    fetchLayers(namespace, registry, repository, layerList, source, progress);
+
+    Image image = record(namespace, reference.toString(), target);
+    if (request.unpack()) {
+      String top = unpack(namespace, request.snapshotter(), backend, layerList, diffIds,
+          progress);
+      content.update(namespace, dev.jctr.api.proto.containerd.services.content.v1.Info
+          .newBuilder().setDigest(configDigest)
+          .putLabels("containerd.io/gc.ref.snapshot." + request.snapshotter(), top).build(),
+          List.of("labels.containerd.io/gc.ref.snapshot." + request.snapshotter()));
+    }
+    return image;
+  }
+
+  private JsonObject choose(JsonObject index, String platform, ImageReference reference) {
+    JsonArray manifests = index.has("manifests") && index.get("manifests").isJsonArray()
+        ? index.getAsJsonArray("manifests") : new JsonArray();
+    List<String> available = new ArrayList<>();
+    for (String wanted : Platforms.preference(platform)) {
+      for (JsonElement entry : manifests) {
+        JsonObject manifest = entry.getAsJsonObject();
+        String entryPlatform = Platforms.of(object(manifest, "platform"));
+        if (!available.contains(entryPlatform)) {
+          available.add(entryPlatform);
+        }
+        if (entryPlatform.equals(wanted)) {
+          return manifest;
+        }
+      }
+    }
+    throw new NotFoundException("no manifest for " + platform + " in " + reference
+        + " (it has: " + String.join(", ", available) + ")");
+  }
+
+  private void fetchLayers(String namespace, RegistryClient registry, String repository,
+      List<JsonObject> layers, Map<String, String> labels, Progress progress)
+      throws IOException {
+    Semaphore slots = new Semaphore(PARALLEL_LAYERS);
+    try (ExecutorService fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> fetches = new ArrayList<>();
+      for (JsonObject layer : layers) {
+        String digest = Digests.validate(text(layer, "digest"));
+        long size = layer.get("size").getAsLong();
+        progress.update(digest, "waiting", 0, size);
+        fetches.add(fetchers.submit(() -> {
+          slots.acquire();
+          try {
+            fetch(namespace, registry, repository, digest, size, "layer-", labels, progress);
+          } finally {
+            slots.release();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> fetch : fetches) {
+        try {
+          fetch.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("pull interrupted", e);
+        } catch (ExecutionException e) {
+          fetches.forEach(f -> f.cancel(true));
+          if (e.getCause() instanceof RuntimeException runtime) {
+            throw runtime;
+          }
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          throw new IOException(e.getCause());
+        }
+      }
+    }
+  }
+
+  /** Makes {@code digest} visible in the namespace, downloading what the store lacks. */
+  private void fetch(String namespace, RegistryClient registry, String repository,
+      String digest, long size, String kind, Map<String, String> labels, Progress progress)
+      throws IOException {
+    if (content.get(namespace, digest).isPresent()) {
+      progress.update(digest, "exists", size, size);
+      return;
+    }
+    if (store.info(digest).isEmpty()) {
+      try (ContentWriter writer = store.writer(namespace + "/" + kind + digest, size, digest)) {
+        long offset = writer.offset();
+        RegistryClient.Blob blob = registry.blob(repository, digest, offset);
+        if (offset > 0 && !blob.resumed()) {
+          writer.truncate(); // the registry sent it all again
+          offset = 0;
+        }
+        progress.update(digest, offset > 0 ? "resumed" : "downloading", offset, size);
+        byte[] buffer = new byte[1 << 20];
+        long reported = offset;
+        try (InputStream in = blob.body()) {
+          int n;
+          while ((n = in.read(buffer)) > 0) {
+            writer.write(ByteBuffer.wrap(buffer, 0, n));
+            if (writer.offset() - reported >= (4 << 20)) {
+              reported = writer.offset();
+              progress.update(digest, "downloading", reported, size);
+            }
+          }
+        }
+        writer.commit(size, digest);
+      } catch (AlreadyExistsException e) {
+        // fetched meanwhile by another pull: shared below
+      }
+    }
+    content.add(namespace, digest, size, labels);
+    progress.update(digest, "done", size, size);
+  }
+
+  private void storeBytes(String namespace, String ref, byte[] bytes, Map<String, String> labels)
+      throws IOException {
+    String digest = Digests.of(bytes);
+    if (store.info(digest).isEmpty()) {
+      try (ContentWriter writer = store.writer(namespace + "/" + ref, bytes.length, digest)) {
+        writer.truncate();
+        writer.write(ByteBuffer.wrap(bytes));
+        writer.commit(bytes.length, digest);
+      } catch (AlreadyExistsException e) {
+        // written meanwhile
+      }
+    }
+    content.add(namespace, digest, bytes.length, labels);
+  }
+
+  private Image record(String namespace, String name, Descriptor target) {
+    Image image = Image.newBuilder().setName(name).setTarget(target).build();
+    try {
+      return images.create(namespace, image);
+    } catch (AlreadyExistsException e) {
+      return images.update(namespace, image, List.of("target"));
+    }
+  }
+
+  /** Unpacks the layers in order; returns the top snapshot's chain ID. */
+  private String unpack(String namespace, String snapshotter, Snapshotter backend,
+      List<JsonObject> layers, List<String> diffIds, Progress progress) throws IOException {
+    String parent = "";
+    for (int i = 0; i < layers.size(); i++) {
+      String chain = i == 0 ? diffIds.get(0)
+          : Digests.of((parent + " " + diffIds.get(i)).getBytes(StandardCharsets.UTF_8));
+      String digest = text(layers.get(i), "digest");
+      if (exists(namespace, snapshotter, chain)) {
+        progress.update(digest, "unpacked", 0, 0);
+        parent = chain;
+        continue;
+      }
+      progress.update(digest, "unpacking", 0, 0);
+      String key = "extract-" + System.nanoTime() + "-" + chain;
+      List<Mount> mounts = snapshots.create(namespace, snapshotter, backend, false, key, parent,
+          Map.of("containerd.io/snapshot.ref", chain));
+      try {
+        LayerApplier.Applied applied;
+        try (InputStream in = Channels.newInputStream(store.open(digest))) {
+          applied = applier.apply(in, text(layers.get(i), "mediaType"), mounts);
+        }
+        if (!applied.diffId().equals(diffIds.get(i))) {
+          throw new FailedPreconditionException("layer " + digest + " unpacks to "
+              + applied.diffId() + " but the image config says " + diffIds.get(i));
+        }
+        snapshots.commit(namespace, snapshotter, backend, chain, key, Map.of());
+      } catch (IOException | RuntimeException e) {
+        try {
+          backend.remove(snapshots.remove(namespace, snapshotter, key));
+        } catch (RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
+        throw e;
+      }
+      progress.update(digest, "unpacked", 0, 0);
+      parent = chain;
+    }
+    return parent;
+  }
+
+  private boolean exists(String namespace, String snapshotter, String key) {
+    try {
+      snapshots.stat(namespace, snapshotter, key);
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  private byte[] read(String digest) throws IOException {
+    try (InputStream in = Channels.newInputStream(store.open(digest))) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static List<String> diffIds(JsonObject config, String digest) {
+    JsonObject rootfs = object(config, "rootfs");
+    if (rootfs == null || !rootfs.has("diff_ids") || !rootfs.get("diff_ids").isJsonArray()) {
+      throw new InvalidArgumentException("config " + digest + " has no rootfs.diff_ids");
+    }
+    List<String> ids = new ArrayList<>();
+    for (JsonElement id : rootfs.getAsJsonArray("diff_ids")) {
+      ids.add(Digests.validate(id.getAsString()));
+    }
+    return ids;
+  }
+
+  static JsonObject json(byte[] bytes, String what) {
+    try {
+      JsonElement parsed = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8));
+      if (!parsed.isJsonObject()) {
+        throw new InvalidArgumentException(what + " is not a JSON object");
+      }
+      return parsed.getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw new InvalidArgumentException(what + " is not JSON: " + e.getMessage());
+    }
+  }
+
+  private static String mediaType(JsonObject manifest, String header) {
+    if (manifest.has("mediaType") && manifest.get("mediaType").isJsonPrimitive()) {
+      return manifest.get("mediaType").getAsString();
+    }
+    if (manifest.has("manifests")) {
+      return "application/vnd.oci.image.index.v1+json";
+    }
+    return header.isEmpty() ? "application/vnd.oci.image.manifest.v1+json" : header;
+  }
+
+  private static JsonObject object(JsonObject parent, String name) {
+    return parent.has(name) && parent.get(name).isJsonObject()
+        ? parent.getAsJsonObject(name) : null;
+  }
+
+  private static String text(JsonObject object, String name) {
+    if (object == null || !object.has(name) || !object.get(name).isJsonPrimitive()) {
+      throw new InvalidArgumentException("descriptor without " + name + ": " + object);
+    }
+    return object.get(name).getAsString();
+  }
+}
