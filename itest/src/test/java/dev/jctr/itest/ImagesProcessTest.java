@@ -206,6 +206,47 @@ class ImagesProcessTest {
     }
   }
 
+  @Test
+  void aMultiPlatformIndexYieldsTheHostsManifestAndDockerSchema2Pulls(@TempDir Path dir)
+      throws Exception {
+    OciArchive.Built multi = OciArchive.index(java.util.Map.of(
+        "amd64", List.of(List.of(OciArchive.Entry.file("arch", "amd64\n"))),
+        "arm64", List.of(List.of(OciArchive.Entry.file("arch", "arm64\n")))));
+    OciArchive.Built docker = OciArchive.dockerImage("unused", List.of(
+        List.of(OciArchive.Entry.file("docker.txt", "schema 2\n"))));
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+        dir.resolve("registry")))) {
+      String multiRef = registry.push("test/multi", "1", multi);
+      String dockerRef = registry.push("test/docker", "1", docker);
+      jctr("-n", "platforms", "images", "pull", "--plain-http", multiRef)
+          .requireSuccess("pull the index");
+      String image = jctr("-n", "platforms", "images", "inspect", multiRef).stdout();
+      assertTrue(image.contains(multi.manifestDigest()) && image.contains("index"),
+          "the record points at the whole index: " + image);
+      String top = ctr("-n", "platforms", "snapshots", "ls").stdout().lines().skip(1)
+          .findFirst().orElseThrow().strip().split("\\s+")[0];
+      ctr("-n", "platforms", "snapshots", "view", "look", top).requireSuccess("view");
+      Path mnt = Files.createDirectory(dir.resolve("mnt"));
+      for (String line : ctr("-n", "platforms", "snapshots", "mounts", mnt.toString(), "look")
+          .stdout().lines().toList()) {
+        Commands.run(COMMAND, List.of("sh", "-c", line)).requireSuccess(line);
+      }
+      try {
+        assertEquals("amd64\n", Files.readString(mnt.resolve("arch")), "the host's platform");
+      } finally {
+        Commands.run(COMMAND, List.of("umount", mnt.toString()));
+      }
+      CommandResult wrong = jctr("-n", "platforms", "images", "pull", "--plain-http",
+          "--platform", "linux/s390x", multiRef);
+      assertTrue(wrong.stderr().contains("no manifest for linux/s390x")
+          && wrong.stderr().contains("linux/arm64"), wrong.stderr());
+
+      jctr("-n", "docker", "images", "pull", "--plain-http", dockerRef)
+          .requireSuccess("pull a Docker schema 2 image");
+      assertEquals(1, ctr("-n", "docker", "snapshots", "ls").stdout().lines().skip(1).count());
+    }
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));

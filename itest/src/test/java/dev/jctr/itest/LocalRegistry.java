@@ -72,7 +72,8 @@ final class LocalRegistry implements AutoCloseable {
   /** Pushes every blob, then the manifest under {@code tag}; returns the image reference. */
   String push(String repository, String tag, OciArchive.Built image) throws Exception {
     for (Map.Entry<String, byte[]> blob : image.blobs().entrySet()) {
-      if (blob.getKey().equals(image.manifestDigest())) {
+      if (blob.getKey().equals(image.manifestDigest())
+          || image.children().containsKey(blob.getKey())) {
         continue;
       }
       HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create("http://"
@@ -91,13 +92,22 @@ final class LocalRegistry implements AutoCloseable {
           HttpResponse.BodyHandlers.ofString());
       require(done, 201, "upload " + blob.getKey());
     }
-    HttpResponse<String> manifest = http.send(HttpRequest.newBuilder(URI.create("http://"
-        + host() + "/v2/" + repository + "/manifests/" + tag))
-        .header("Content-Type", OciArchive.Built.MANIFEST_TYPE)
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(image.manifest())).build(),
-        HttpResponse.BodyHandlers.ofString());
-    require(manifest, 201, "put manifest");
+    for (Map.Entry<String, String> child : image.children().entrySet()) {
+      putManifest(repository, child.getKey(), child.getValue(),
+          image.blobs().get(child.getKey()));
+    }
+    putManifest(repository, tag, image.manifestType(), image.manifest());
     return host() + "/" + repository + ":" + tag;
+  }
+
+  private void putManifest(String repository, String reference, String type, byte[] body)
+      throws Exception {
+    HttpResponse<String> manifest = http.send(HttpRequest.newBuilder(URI.create("http://"
+        + host() + "/v2/" + repository + "/manifests/" + reference))
+        .header("Content-Type", type)
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    require(manifest, 201, "put manifest " + reference);
   }
 
   private static void require(HttpResponse<String> response, int status, String what) {

@@ -79,14 +79,30 @@ final class OciArchive {
     return out.toByteArray();
   }
 
+  static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+  static final String OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+  static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+
   /**
    * An OCI image layout tar holding one linux/amd64 image named {@code name}, whose layers are
    * the given file lists (gzip-compressed). Returns the archive and the manifest's digest.
    */
   static Built image(String name, List<List<Entry>> layers) throws IOException {
+    return manifest(name, layers, "amd64", false);
+  }
+
+  /** The same image with Docker's schema 2 media types (manifest, config, layers). */
+  static Built dockerImage(String name, List<List<Entry>> layers) throws IOException {
+    return manifest(name, layers, "amd64", true);
+  }
+
+  private static Built manifest(String name, List<List<Entry>> layers, String architecture,
+      boolean docker) throws IOException {
     Map<String, byte[]> blobs = new LinkedHashMap<>();
     List<String> diffIds = new ArrayList<>();
     StringBuilder layerJson = new StringBuilder();
+    String layerType = docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        : "application/vnd.oci.image.layer.v1.tar+gzip";
     for (List<Entry> files : layers) {
       byte[] raw = tar(files);
       diffIds.add("\"" + sha256(raw) + "\"");
@@ -94,40 +110,65 @@ final class OciArchive {
       String digest = sha256(compressed);
       blobs.put(digest, compressed);
       layerJson.append(layerJson.isEmpty() ? "" : ",")
-          .append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"")
+          .append("{\"mediaType\":\"").append(layerType).append("\",\"digest\":\"")
           .append(digest).append("\",\"size\":").append(compressed.length).append('}');
     }
-    byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
-        + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" + String.join(",", diffIds) + "]}}")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] config = ("{\"architecture\":\"" + architecture + "\",\"os\":\"linux\","
+        + "\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["
+        + String.join(",", diffIds) + "]}}").getBytes(StandardCharsets.UTF_8);
     String configDigest = sha256(config);
     blobs.put(configDigest, config);
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":"
-        + "\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":"
-        + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + configDigest
-        + "\",\"size\":" + config.length + "},\"layers\":[" + layerJson + "]}")
-        .getBytes(StandardCharsets.UTF_8);
+    String manifestType = docker ? DOCKER_MANIFEST : OCI_MANIFEST;
+    String configType = docker ? "application/vnd.docker.container.image.v1+json"
+        : "application/vnd.oci.image.config.v1+json";
+    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + manifestType
+        + "\",\"config\":{\"mediaType\":\"" + configType + "\",\"digest\":\""
+        + configDigest + "\",\"size\":" + config.length + "},\"layers\":[" + layerJson
+        + "]}").getBytes(StandardCharsets.UTF_8);
     String manifestDigest = sha256(manifest);
     blobs.put(manifestDigest, manifest);
-    byte[] index = ("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
-        + "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + manifestDigest
-        + "\",\"size\":" + manifest.length + ",\"annotations\":{\"io.containerd.image.name\":\""
-        + name + "\",\"org.opencontainers.image.ref.name\":\"latest\"},\"platform\":"
-        + "{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}").getBytes(StandardCharsets.UTF_8);
+    byte[] index = ("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + manifestType
+        + "\",\"digest\":\"" + manifestDigest + "\",\"size\":" + manifest.length
+        + ",\"annotations\":{\"io.containerd.image.name\":\"" + name
+        + "\",\"org.opencontainers.image.ref.name\":\"latest\"},\"platform\":"
+        + "{\"architecture\":\"" + architecture + "\",\"os\":\"linux\"}}]}")
+        .getBytes(StandardCharsets.UTF_8);
     List<Entry> archive = new ArrayList<>();
     archive.add(Entry.file("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
     archive.add(new Entry("index.json", index, 0644));
     blobs.forEach((digest, data) -> archive.add(new Entry("blobs/sha256/"
         + digest.substring("sha256:".length()), data, 0644)));
-    return new Built(tar(archive), manifestDigest, manifest, blobs);
+    return new Built(tar(archive), manifestDigest, manifest, manifestType, blobs, Map.of());
   }
 
   /**
-   * A built image: the OCI layout archive, and its parts as a registry holds them (the manifest
-   * and every blob by digest, config and layers included).
+   * A multi-platform image: one manifest per architecture (each with its own layers), under an
+   * OCI index. For the registry only (its archive is empty).
    */
-  record Built(byte[] archive, String manifestDigest, byte[] manifest,
-      Map<String, byte[]> blobs) {
-    static final String MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
+  static Built index(Map<String, List<List<Entry>>> layersByArchitecture) throws IOException {
+    Map<String, byte[]> blobs = new LinkedHashMap<>();
+    Map<String, String> children = new LinkedHashMap<>();
+    StringBuilder entries = new StringBuilder();
+    for (var arch : layersByArchitecture.entrySet()) {
+      Built child = manifest("unused", arch.getValue(), arch.getKey(), false);
+      blobs.putAll(child.blobs());
+      children.put(child.manifestDigest(), child.manifestType());
+      entries.append(entries.isEmpty() ? "" : ",").append("{\"mediaType\":\"")
+          .append(OCI_MANIFEST).append("\",\"digest\":\"").append(child.manifestDigest())
+          .append("\",\"size\":").append(child.manifest().length)
+          .append(",\"platform\":{\"architecture\":\"").append(arch.getKey())
+          .append("\",\"os\":\"linux\"}}");
+    }
+    byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_INDEX
+        + "\",\"manifests\":[" + entries + "]}").getBytes(StandardCharsets.UTF_8);
+    return new Built(new byte[0], sha256(index), index, OCI_INDEX, blobs, children);
   }
+
+  /**
+   * A built image: the OCI layout archive, and its parts as a registry holds them: the
+   * top manifest (or index) and its type, every blob by digest (config, layers, manifests),
+   * and for an index its child manifests by digest with their types.
+   */
+  record Built(byte[] archive, String manifestDigest, byte[] manifest, String manifestType,
+      Map<String, byte[]> blobs, Map<String, String> children) {}
 }
