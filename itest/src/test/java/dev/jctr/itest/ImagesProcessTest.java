@@ -244,6 +244,16 @@ class ImagesProcessTest {
       jctr("-n", "docker", "images", "pull", "--plain-http", dockerRef)
           .requireSuccess("pull a Docker schema 2 image");
       assertEquals(1, ctr("-n", "docker", "snapshots", "ls").stdout().lines().skip(1).count());
+
+      OciArchive.Built zstd = OciArchive.zstdImage("unused", List.of(
+          List.of(OciArchive.Entry.file("z.txt", "zstd layer\n"))));
+      String zstdRef = registry.push("test/zstd", "1", zstd);
+      jctr("-n", "zstd", "images", "pull", "--plain-http", zstdRef)
+          .requireSuccess("jctr pull of a zstd image");
+      ctr("-n", "zstd-ctr", "images", "pull", "--plain-http", zstdRef)
+          .requireSuccess("ctr pull of a zstd image (Diff.Apply decompresses)");
+      assertEquals(ctr("-n", "zstd", "snapshots", "ls").stdout(),
+          ctr("-n", "zstd-ctr", "snapshots", "ls").stdout());
     }
   }
 

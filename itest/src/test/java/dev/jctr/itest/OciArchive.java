@@ -71,6 +71,14 @@ final class OciArchive {
     System.arraycopy(bytes, 0, header, at, Math.min(length, bytes.length));
   }
 
+  static byte[] zstd(byte[] data) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (var zstd = new com.github.luben.zstd.ZstdOutputStream(out)) {
+      zstd.write(data);
+    }
+    return out.toByteArray();
+  }
+
   static byte[] gzip(byte[] data) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
@@ -88,25 +96,31 @@ final class OciArchive {
    * the given file lists (gzip-compressed). Returns the archive and the manifest's digest.
    */
   static Built image(String name, List<List<Entry>> layers) throws IOException {
-    return manifest(name, layers, "amd64", false);
+    return manifest(name, layers, "amd64", false, false);
+  }
+
+  /** The same image with zstd-compressed layers. */
+  static Built zstdImage(String name, List<List<Entry>> layers) throws IOException {
+    return manifest(name, layers, "amd64", false, true);
   }
 
   /** The same image with Docker's schema 2 media types (manifest, config, layers). */
   static Built dockerImage(String name, List<List<Entry>> layers) throws IOException {
-    return manifest(name, layers, "amd64", true);
+    return manifest(name, layers, "amd64", true, false);
   }
 
   private static Built manifest(String name, List<List<Entry>> layers, String architecture,
-      boolean docker) throws IOException {
+      boolean docker, boolean zstd) throws IOException {
     Map<String, byte[]> blobs = new LinkedHashMap<>();
     List<String> diffIds = new ArrayList<>();
     StringBuilder layerJson = new StringBuilder();
     String layerType = docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        : zstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
         : "application/vnd.oci.image.layer.v1.tar+gzip";
     for (List<Entry> files : layers) {
       byte[] raw = tar(files);
       diffIds.add("\"" + sha256(raw) + "\"");
-      byte[] compressed = gzip(raw);
+      byte[] compressed = zstd ? zstd(raw) : gzip(raw);
       String digest = sha256(compressed);
       blobs.put(digest, compressed);
       layerJson.append(layerJson.isEmpty() ? "" : ",")
@@ -150,7 +164,7 @@ final class OciArchive {
     Map<String, String> children = new LinkedHashMap<>();
     StringBuilder entries = new StringBuilder();
     for (var arch : layersByArchitecture.entrySet()) {
-      Built child = manifest("unused", arch.getValue(), arch.getKey(), false);
+      Built child = manifest("unused", arch.getValue(), arch.getKey(), false, false);
       blobs.putAll(child.blobs());
       children.put(child.manifestDigest(), child.manifestType());
       entries.append(entries.isEmpty() ? "" : ",").append("{\"mediaType\":\"")

@@ -3,10 +3,10 @@ package dev.jctr.diff.tar;
 import dev.jctr.api.content.Digests;
 import dev.jctr.api.diff.LayerApplier;
 import dev.jctr.api.errors.InvalidArgumentException;
-import dev.jctr.api.errors.NotImplementedException;
 import dev.jctr.api.mount.Mount;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
+import com.github.luben.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -21,7 +21,8 @@ import java.util.zip.GZIPInputStream;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * containerd's {@code io.containerd.differ.v1.walking} applier: decompresses a layer, hashes
+ * containerd's {@code io.containerd.differ.v1.walking} applier: decompresses a layer (gzip,
+ * zstd), hashes
  * the tar stream (the diffID), and extracts it onto an active snapshot. An overlay mount is
  * applied straight into its upper directory with overlay whiteouts, as containerd does; a
  * writable bind mount is applied into its source directory.
@@ -53,7 +54,7 @@ public final class TarApplier implements LayerApplier {
       return new GZIPInputStream(in, 1 << 16);
     }
     if (mediaType.endsWith("+zstd") || mediaType.endsWith(".zstd")) {
-      throw new NotImplementedException("zstd layers (" + mediaType + ")");
+      return new ZstdInputStream(in);
     }
     if (mediaType.endsWith(".tar") || mediaType.endsWith("tar") || mediaType.endsWith(".v1.tar")
         || mediaType.equals("application/vnd.docker.image.rootfs.diff.tar")) {

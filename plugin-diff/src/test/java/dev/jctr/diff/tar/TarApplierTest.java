@@ -187,6 +187,20 @@ class TarApplierTest {
   }
 
   @Test
+  void zstdLayersApplyWithTheirDiffId() throws IOException {
+    Path root = Files.createDirectories(dir.resolve("zstd"));
+    byte[] tar = new Tar().file("z.txt", "zstd!", 0).bytes();
+    ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+    try (var zstd = new com.github.luben.zstd.ZstdOutputStream(compressed)) {
+      zstd.write(tar);
+    }
+    LayerApplier.Applied applied = applier.apply(new ByteArrayInputStream(
+        compressed.toByteArray()), "application/vnd.oci.image.layer.v1.tar+zstd", bind(root));
+    assertEquals(Digests.of(tar), applied.diffId());
+    assertEquals("zstd!", Files.readString(root.resolve("z.txt")));
+  }
+
+  @Test
   void readOnlyMountsAndUnknownMediaTypesAreRefused() {
     assertThrows(InvalidArgumentException.class, () -> applier.apply(
         new ByteArrayInputStream(new byte[0]), TAR,
