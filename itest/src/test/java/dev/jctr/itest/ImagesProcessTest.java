@@ -257,6 +257,30 @@ class ImagesProcessTest {
     }
   }
 
+  @Test
+  void aRegistryWithTokenAuthServesOnlyTheRightCredentials(@TempDir Path dir) throws Exception {
+    OciArchive.Built image = OciArchive.image("unused", List.of(
+        List.of(OciArchive.Entry.file("secret.txt", "for members\n"))));
+    try (TokenServer tokens = TokenServer.start(Files.createDirectories(dir.resolve("tokens")),
+        "tester", "s3cret");
+        LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+            dir.resolve("registry")), tokens.registryConfig())) {
+      String ref = registry.push("private/app", "1", image,
+          "Bearer " + tokens.mint("private/app", "tester"));
+      CommandResult anonymous = jctr("-n", "auth", "images", "pull", "--plain-http", ref);
+      assertTrue(anonymous.exitCode() != 0, "an anonymous token grants nothing");
+      assertTrue(anonymous.stderr().contains("unauthorized") || anonymous.stderr()
+          .contains("refused"), anonymous.stderr());
+      CommandResult wrong = jctr("-n", "auth", "images", "pull", "--plain-http", "--user",
+          "tester:nope", ref);
+      assertTrue(wrong.exitCode() != 0, wrong.stderr());
+      jctr("-n", "auth", "images", "pull", "--plain-http", "--user", "tester:s3cret", ref)
+          .requireSuccess("pull with the right credentials");
+      assertTrue(jctr("-n", "auth", "images", "ls", "-q").stdout().contains(ref));
+      assertTrue(tokens.issued >= 2, "tokens were fetched through the challenge");
+    }
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));

@@ -19,6 +19,7 @@ final class LocalRegistry implements AutoCloseable {
 
   private final Process process;
   private final int port;
+  private String authorization;
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -28,6 +29,11 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   static LocalRegistry start(Path dir) throws Exception {
+    return start(dir, "");
+  }
+
+  /** With {@code extraConfig} (YAML, for example an {@code auth:} section) appended. */
+  static LocalRegistry start(Path dir, String extraConfig) throws Exception {
     String binary = Commands.requireTool("docker-registry", "docker-registry");
     int port;
     try (ServerSocket probe = new ServerSocket(0)) {
@@ -37,14 +43,15 @@ final class LocalRegistry implements AutoCloseable {
         + "log:\n  level: warn\n"
         + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("storage") + "\n"
         + "  delete:\n    enabled: true\n"
-        + "http:\n  addr: 127.0.0.1:" + port + "\n");
+        + "http:\n  addr: 127.0.0.1:" + port + "\n" + extraConfig);
     Process process = new ProcessBuilder(binary, "serve", config.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
     LocalRegistry registry = new LocalRegistry(process, port);
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (true) {
       try {
-        if (registry.get("/v2/").statusCode() == 200) {
+        int status = registry.get("/v2/").statusCode();
+        if (status == 200 || status == 401) {
           return registry;
         }
       } catch (IOException e) {
@@ -71,12 +78,19 @@ final class LocalRegistry implements AutoCloseable {
 
   /** Pushes every blob, then the manifest under {@code tag}; returns the image reference. */
   String push(String repository, String tag, OciArchive.Built image) throws Exception {
+    return push(repository, tag, image, null);
+  }
+
+  /** Pushes with {@code authorization} (an Authorization header value) on every request. */
+  String push(String repository, String tag, OciArchive.Built image, String authorization)
+      throws Exception {
+    this.authorization = authorization;
     for (Map.Entry<String, byte[]> blob : image.blobs().entrySet()) {
       if (blob.getKey().equals(image.manifestDigest())
           || image.children().containsKey(blob.getKey())) {
         continue;
       }
-      HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create("http://"
+      HttpResponse<String> started = http.send(authorized(URI.create("http://"
           + host() + "/v2/" + repository + "/blobs/uploads/"))
           .POST(HttpRequest.BodyPublishers.noBody()).build(),
           HttpResponse.BodyHandlers.ofString());
@@ -85,7 +99,7 @@ final class LocalRegistry implements AutoCloseable {
       URI upload = URI.create(location.startsWith("http") ? location
           : "http://" + host() + location);
       String separator = upload.getQuery() == null ? "?" : "&";
-      HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create(upload
+      HttpResponse<String> done = http.send(authorized(URI.create(upload
           + separator + "digest=" + blob.getKey()))
           .header("Content-Type", "application/octet-stream")
           .PUT(HttpRequest.BodyPublishers.ofByteArray(blob.getValue())).build(),
@@ -102,12 +116,20 @@ final class LocalRegistry implements AutoCloseable {
 
   private void putManifest(String repository, String reference, String type, byte[] body)
       throws Exception {
-    HttpResponse<String> manifest = http.send(HttpRequest.newBuilder(URI.create("http://"
+    HttpResponse<String> manifest = http.send(authorized(URI.create("http://"
         + host() + "/v2/" + repository + "/manifests/" + reference))
         .header("Content-Type", type)
         .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     require(manifest, 201, "put manifest " + reference);
+  }
+
+  private HttpRequest.Builder authorized(URI uri) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri);
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    return request;
   }
 
   private static void require(HttpResponse<String> response, int status, String what) {
