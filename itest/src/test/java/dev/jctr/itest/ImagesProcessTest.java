@@ -281,6 +281,32 @@ class ImagesProcessTest {
     }
   }
 
+  @Test
+  void aDownloadCutHalfwayIsResumedNotRestarted(@TempDir Path dir) throws Exception {
+    byte[] big = new byte[4 << 20];
+    new java.util.Random(7).nextBytes(big);
+    OciArchive.Built image = OciArchive.image("unused", List.of(List.of(
+        new OciArchive.Entry("big.bin", big, 0644))));
+    String layer = image.blobs().keySet().iterator().next();
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+        dir.resolve("registry")));
+        CuttingProxy proxy = CuttingProxy.start(registry.host(), java.util.Set.of(layer))) {
+      registry.push("test/flaky", "1", image);
+      String ref = proxy.host() + "/test/flaky:1";
+      CommandResult first = jctr("-n", "flaky", "images", "pull", "--plain-http", ref);
+      assertTrue(first.exitCode() != 0, "the cut download fails the first pull");
+      String active = jctr("-n", "flaky", "content", "active").stdout();
+      assertTrue(active.contains(layer.substring(7, 19)) || active.contains("layer-"),
+          "the partial layer stays as an ingest: " + active);
+      jctr("-n", "flaky", "images", "pull", "--plain-http", ref)
+          .requireSuccess("the second pull completes");
+      assertTrue(proxy.ranges.stream().anyMatch(r -> r.contains(layer) && r.contains("bytes=")
+          && !r.endsWith("bytes=0-")), "resumed with a Range request: " + proxy.ranges);
+      assertEquals("", jctr("-n", "flaky", "content", "active").stdout().lines().skip(1)
+          .reduce("", String::concat), "no ingest left");
+    }
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));
