@@ -22,13 +22,24 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class CuttingProxy implements AutoCloseable {
 
   private final HttpServer server;
+  private final java.util.concurrent.ExecutorService handlers =
+      java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
   final List<String> ranges = new CopyOnWriteArrayList<>();
 
   private CuttingProxy(HttpServer server) {
     this.server = server;
+    server.setExecutor(handlers); // a stalled download must not hold up the others
   }
 
   static CuttingProxy start(String registryHost, Set<String> cutDigests) throws IOException {
+    return start(registryHost, cutDigests, Set.of());
+  }
+
+  /** Also stalls (for a minute, after half the bytes) the first download of {@code stall}. */
+  static CuttingProxy start(String registryHost, Set<String> cutDigests, Set<String> stall)
+      throws IOException {
+    Set<String> toStall = ConcurrentHashMap.newKeySet();
+    toStall.addAll(stall);
     HttpClient client = HttpClient.newHttpClient();
     Set<String> toCut = ConcurrentHashMap.newKeySet();
     toCut.addAll(cutDigests);
@@ -63,6 +74,11 @@ final class CuttingProxy implements AutoCloseable {
         exchange.sendResponseHeaders(response.statusCode(),
             exchange.getRequestMethod().equals("HEAD") || length == 0 ? -1 : length);
         try (InputStream in = response.body(); OutputStream out = exchange.getResponseBody()) {
+          if (path.contains("/blobs/") && toStall.remove(digest)) {
+            out.write(in.readNBytes((int) (length / 2)));
+            out.flush();
+            Thread.sleep(60_000);
+          }
           if (cut) {
             out.write(in.readNBytes((int) (length / 2)));
             out.flush();
@@ -87,5 +103,6 @@ final class CuttingProxy implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    handlers.shutdownNow(); // wakes a stalled handler
   }
 }

@@ -307,6 +307,66 @@ class ImagesProcessTest {
     }
   }
 
+  @Test
+  void killDashNineDuringAPullThenPullingAgainCompletesIntact(@TempDir Path dir)
+      throws Exception {
+    byte[] big = new byte[6 << 20];
+    new java.util.Random(9).nextBytes(big);
+    OciArchive.Built image = OciArchive.image("unused", List.of(
+        List.of(new OciArchive.Entry("big.bin", big, 0644)),
+        List.of(OciArchive.Entry.file("small.txt", "small\n"))));
+    String layer = image.blobs().keySet().iterator().next();
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(
+        dir.resolve("registry")));
+        CuttingProxy proxy = CuttingProxy.start(registry.host(), java.util.Set.of(),
+            java.util.Set.of(layer))) {
+      registry.push("test/killed", "1", image);
+      String ref = proxy.host() + "/test/killed:1";
+      Path daemonDir = Files.createDirectories(dir.resolve("daemon"));
+      DaemonProcess victim = DaemonProcess.start(daemonDir).awaitReady(READY);
+      String address = victim.socket().toString();
+      Process pull = new ProcessBuilder(Distribution.jctr().toString(), "--address", address,
+          "-n", "killed", "images", "pull", "--plain-http", ref)
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!jctrAt(address, "-n", "killed", "content", "active").stdout()
+          .contains("layer-")) {
+        assertTrue(System.nanoTime() < deadline, "the pull never started its layer");
+        Thread.sleep(100);
+      }
+      victim.process().destroyForcibly().waitFor(); // SIGKILL mid-download
+      pull.waitFor();
+      victim.close();
+
+      try (DaemonProcess again = DaemonProcess.start(daemonDir).awaitReady(READY)) {
+        String address2 = again.socket().toString();
+        long ready = System.nanoTime() + READY.toNanos();
+        while (jctrAt(address2, "images", "ls").exitCode() != 0) {
+          assertTrue(System.nanoTime() < ready, "the restarted daemon never served images");
+          Thread.sleep(100);
+        }
+        jctrAt(address2, "-n", "killed", "images", "pull", "--plain-http", ref)
+            .requireSuccess("pull after kill -9");
+        Path got = dir.resolve("layer.bin");
+        Commands.run(COMMAND, List.of("sh", "-c", Distribution.jctr() + " --address "
+            + address2 + " -n killed content get " + layer + " > " + got))
+            .requireSuccess("read the layer back");
+        assertEquals(layer, OciArchive.sha256(Files.readAllBytes(got)), "the blob is intact");
+        assertEquals(2, Commands.run(COMMAND, List.of(ctr, "--address", address2, "-n",
+            "killed", "snapshots", "ls")).stdout().lines().skip(1).count());
+        assertEquals("", jctrAt(address2, "-n", "killed", "content", "active").stdout().lines()
+            .skip(1).reduce("", String::concat), "no ingest left over");
+      }
+    }
+  }
+
+  private static CommandResult jctrAt(String address, String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+        "--address", address));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+
   private static CommandResult ctr(String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", daemon.socket().toString()));
     command.addAll(List.of(args));
