@@ -15,7 +15,7 @@ import java.util.Map;
  * Debian's docker-registry on 127.0.0.1 at a free port with its storage in a temporary
  * directory, and a minimal push (blob uploads and a manifest PUT) for images the tests build.
  */
-final class LocalRegistry implements AutoCloseable {
+public final class LocalRegistry implements AutoCloseable {
 
   private final Process process;
   private final int port;
@@ -28,7 +28,7 @@ final class LocalRegistry implements AutoCloseable {
     this.port = port;
   }
 
-  static LocalRegistry start(Path dir) throws Exception {
+  public static LocalRegistry start(Path dir) throws Exception {
     return start(dir, "");
   }
 
@@ -67,7 +67,7 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** host:port, as image references name it. */
-  String host() {
+  public String host() {
     return "127.0.0.1:" + port;
   }
 
@@ -77,7 +77,7 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** Pushes every blob, then the manifest under {@code tag}; returns the image reference. */
-  String push(String repository, String tag, OciArchive.Built image) throws Exception {
+  public String push(String repository, String tag, OciArchive.Built image) throws Exception {
     return push(repository, tag, image, null);
   }
 

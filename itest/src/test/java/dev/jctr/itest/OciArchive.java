@@ -16,10 +16,10 @@ import java.util.zip.GZIPOutputStream;
  * Test images built here, byte for byte: ustar layers, gzip, an OCI config, manifest, index,
  * and the OCI image layout as a tar, the form {@code ctr images import} reads.
  */
-final class OciArchive {
+public final class OciArchive {
 
   /** A file for a layer or an archive: path, content, mode. */
-  record Entry(String path, byte[] content, int mode) {
+  public record Entry(String path, byte[] content, int mode) {
     static Entry file(String path, String content) {
       return new Entry(path, content.getBytes(StandardCharsets.UTF_8), 0644);
     }
@@ -95,7 +95,7 @@ final class OciArchive {
    * An OCI image layout tar holding one linux/amd64 image named {@code name}, whose layers are
    * the given file lists (gzip-compressed). Returns the archive and the manifest's digest.
    */
-  static Built image(String name, List<List<Entry>> layers) throws IOException {
+  public static Built image(String name, List<List<Entry>> layers) throws IOException {
     return manifest(name, layers, "amd64", false, false);
   }
 
@@ -183,6 +183,6 @@ final class OciArchive {
    * top manifest (or index) and its type, every blob by digest (config, layers, manifests),
    * and for an index its child manifests by digest with their types.
    */
-  record Built(byte[] archive, String manifestDigest, byte[] manifest, String manifestType,
+  public record Built(byte[] archive, String manifestDigest, byte[] manifest, String manifestType,
       Map<String, byte[]> blobs, Map<String, String> children) {}
 }

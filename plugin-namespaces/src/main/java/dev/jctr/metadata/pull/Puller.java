@@ -128,17 +128,29 @@ public final class Puller {
       throw new InvalidArgumentException("config " + configDigest + " names " + diffIds.size()
           + " layers, the manifest " + layerList.size());
     }
-    fetchLayers(namespace, registry, repository, layerList, source, progress);
-
-    Image image = record(namespace, reference.toString(), target);
-    if (request.unpack()) {
-      String top = unpack(namespace, request.snapshotter(), backend, layerList, diffIds,
-          progress);
-      content.update(namespace, dev.jctr.api.proto.containerd.services.content.v1.Info
-          .newBuilder().setDigest(configDigest)
-          .putLabels("containerd.io/gc.ref.snapshot." + request.snapshotter(), top).build(),
-          List.of("labels.containerd.io/gc.ref.snapshot." + request.snapshotter()));
+    try (ExecutorService fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> fetches = startFetches(fetchers, namespace, registry, repository,
+          layerList, source, progress);
+      try {
+        if (request.unpack()) {
+          // each layer is unpacked as soon as it and those below it are in: fetching the next
+          // ones goes on meanwhile
+          String top = unpack(namespace, request.snapshotter(), backend, layerList, diffIds,
+              fetches, progress);
+          content.update(namespace, dev.jctr.api.proto.containerd.services.content.v1.Info
+              .newBuilder().setDigest(configDigest)
+              .putLabels("containerd.io/gc.ref.snapshot." + request.snapshotter(), top).build(),
+              List.of("labels.containerd.io/gc.ref.snapshot." + request.snapshotter()));
+        }
+        for (Future<?> fetch : fetches) {
+          await(fetch);
+        }
+      } catch (IOException | RuntimeException e) {
+        fetches.forEach(f -> f.cancel(true));
+        throw e;
+      }
     }
+    Image image = record(namespace, reference.toString(), target);
     return image;
   }
 
@@ -162,43 +174,43 @@ public final class Puller {
         + " (it has: " + String.join(", ", available) + ")");
   }
 
-  private void fetchLayers(String namespace, RegistryClient registry, String repository,
-      List<JsonObject> layers, Map<String, String> labels, Progress progress)
-      throws IOException {
+  private List<Future<?>> startFetches(ExecutorService fetchers, String namespace,
+      RegistryClient registry, String repository, List<JsonObject> layers,
+      Map<String, String> labels, Progress progress) {
     Semaphore slots = new Semaphore(PARALLEL_LAYERS);
-    try (ExecutorService fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> fetches = new ArrayList<>();
-      for (JsonObject layer : layers) {
-        String digest = Digests.validate(text(layer, "digest"));
-        long size = layer.get("size").getAsLong();
-        progress.update(digest, "waiting", 0, size);
-        fetches.add(fetchers.submit(() -> {
-          slots.acquire();
-          try {
-            fetch(namespace, registry, repository, digest, size, "layer-", labels, progress);
-          } finally {
-            slots.release();
-          }
-          return null;
-        }));
-      }
-      for (Future<?> fetch : fetches) {
+    List<Future<?>> fetches = new ArrayList<>();
+    for (JsonObject layer : layers) {
+      String digest = Digests.validate(text(layer, "digest"));
+      long size = layer.get("size").getAsLong();
+      progress.update(digest, "waiting", 0, size);
+      fetches.add(fetchers.submit(() -> {
+        slots.acquire();
         try {
-          fetch.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("pull interrupted", e);
-        } catch (ExecutionException e) {
-          fetches.forEach(f -> f.cancel(true));
-          if (e.getCause() instanceof RuntimeException runtime) {
-            throw runtime;
-          }
-          if (e.getCause() instanceof IOException io) {
-            throw io;
-          }
-          throw new IOException(e.getCause());
+          fetch(namespace, registry, repository, digest, size, "layer-", labels, progress);
+        } finally {
+          slots.release();
         }
+        return null;
+      }));
+    }
+    return fetches;
+  }
+
+  /** Waits for one fetch, rethrowing its failure as it was. */
+  private static void await(Future<?> fetch) throws IOException {
+    try {
+      fetch.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("pull interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
       }
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(e.getCause());
     }
   }
 
@@ -266,9 +278,11 @@ public final class Puller {
 
   /** Unpacks the layers in order; returns the top snapshot's chain ID. */
   private String unpack(String namespace, String snapshotter, Snapshotter backend,
-      List<JsonObject> layers, List<String> diffIds, Progress progress) throws IOException {
+      List<JsonObject> layers, List<String> diffIds, List<Future<?>> fetches, Progress progress)
+      throws IOException {
     String parent = "";
     for (int i = 0; i < layers.size(); i++) {
+      await(fetches.get(i));
       String chain = i == 0 ? diffIds.get(0)
           : Digests.of((parent + " " + diffIds.get(i)).getBytes(StandardCharsets.UTF_8));
       String digest = text(layers.get(i), "digest");

@@ -54,7 +54,8 @@ final class RegistryClient {
     this.username = username;
     this.password = password;
     this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_2)
+        // HTTP/2 over TLS where offered; over plain HTTP no upgrade dance, as registries do
+        .version(plainHttp ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2)
         .followRedirects(HttpClient.Redirect.NORMAL)
         .connectTimeout(Duration.ofSeconds(30))
         .build();
