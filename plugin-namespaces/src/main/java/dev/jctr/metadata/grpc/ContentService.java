@@ -10,6 +10,7 @@ import dev.jctr.api.events.EventPublisher;
 import dev.jctr.api.events.Topics;
 import dev.jctr.api.filters.Fields;
 import dev.jctr.api.filters.Filter;
+import dev.jctr.api.leases.CallLease;
 import dev.jctr.api.namespace.CallNamespace;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
@@ -114,15 +115,8 @@ public final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void delete(DeleteContentRequest request, StreamObserver<Empty> response) {
     String namespace = CallNamespace.required();
-    boolean heldElsewhere = metadata.delete(namespace, request.getDigest());
-    if (!heldElsewhere) {
-      // containerd leaves this to its collector; with none yet, the bytes go now
-      try {
-        store.delete(request.getDigest());
-      } catch (IOException e) {
-        throw new UncheckedIOException("delete blob " + request.getDigest(), e);
-      }
-    }
+    // the bytes go with the collector's next run (soon after), once no namespace holds them
+    metadata.delete(namespace, request.getDigest());
     AfterCommit.publish(() -> publisher, namespace, Topics.CONTENT_DELETE,
         ContentDelete.newBuilder().setDigest(request.getDigest()).build());
     Reply.send(response, Empty.getDefaultInstance());
@@ -207,7 +201,8 @@ public final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public StreamObserver<WriteContentRequest> write(
       StreamObserver<WriteContentResponse> response) {
-    return new WriteSession(CallNamespace.required(), metadata, store, response,
+    return new WriteSession(CallNamespace.required(), CallLease.current(), metadata, store,
+        response,
         (namespace, info) -> AfterCommit.publish(() -> publisher, namespace,
             Topics.CONTENT_CREATE, ContentCreate.newBuilder().setDigest(info.getDigest())
                 .setSize(info.getSize()).build()));

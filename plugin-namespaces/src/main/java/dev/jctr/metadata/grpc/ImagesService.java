@@ -21,6 +21,7 @@ import dev.jctr.api.proto.containerd.services.images.v1.ListImagesRequest;
 import dev.jctr.api.proto.containerd.services.images.v1.ListImagesResponse;
 import dev.jctr.api.proto.containerd.services.images.v1.UpdateImageRequest;
 import dev.jctr.api.proto.containerd.services.images.v1.UpdateImageResponse;
+import dev.jctr.metadata.gc.GarbageCollector;
 import dev.jctr.metadata.plugin.MetadataPlugin;
 import dev.jctr.metadata.store.ImageStore;
 import io.grpc.BindableService;
@@ -34,7 +35,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * {@code containerd.services.images.v1.Images}: image records in the call's namespace. Delete's
- * {@code sync} returns once the record is gone: there is no collector yet to wait for.
+ * {@code sync} returns once a garbage collection after the deletion has run.
  */
 @Component(service = BindableService.class, name = "io.containerd.grpc.v1.images")
 @Plugin(type = PluginTypes.GRPC, id = "images", requires = {PluginTypes.METADATA})
@@ -44,6 +45,9 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase {
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile EventPublisher publisher;
+
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  private volatile GarbageCollector collector;
 
   @Activate
   public ImagesService(@Reference MetadataPlugin metadata) {
@@ -93,6 +97,7 @@ public final class ImagesService extends ImagesGrpc.ImagesImplBase {
         request.hasTarget() ? Optional.of(request.getTarget()) : Optional.empty());
     AfterCommit.publish(() -> publisher, namespace, Topics.IMAGE_DELETE,
         ImageDelete.newBuilder().setName(request.getName()).build());
+    SyncCollection.await(request.getSync(), collector);
     Reply.send(response, Empty.getDefaultInstance());
   }
 }

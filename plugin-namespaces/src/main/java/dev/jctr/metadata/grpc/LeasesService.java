@@ -15,6 +15,7 @@ import dev.jctr.api.proto.containerd.services.leases.v1.ListRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.ListResourcesRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.ListResourcesResponse;
 import dev.jctr.api.proto.containerd.services.leases.v1.ListResponse;
+import dev.jctr.metadata.gc.GarbageCollector;
 import dev.jctr.metadata.plugin.MetadataPlugin;
 import dev.jctr.metadata.store.LeaseStore;
 import io.grpc.BindableService;
@@ -22,6 +23,8 @@ import io.grpc.stub.StreamObserver;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * {@code containerd.services.leases.v1.Leases}. Deleting a lease releases what it held; the
@@ -33,6 +36,9 @@ import org.osgi.service.component.annotations.Reference;
 public final class LeasesService extends LeasesGrpc.LeasesImplBase {
 
   private final LeaseStore store;
+
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  private volatile GarbageCollector collector;
 
   @Activate
   public LeasesService(@Reference MetadataPlugin metadata) {
@@ -53,6 +59,7 @@ public final class LeasesService extends LeasesGrpc.LeasesImplBase {
   @Override
   public void delete(DeleteRequest request, StreamObserver<Empty> response) {
     store.delete(CallNamespace.required(), request.getId());
+    SyncCollection.await(request.getSync(), collector);
     Reply.send(response, Empty.getDefaultInstance());
   }
 

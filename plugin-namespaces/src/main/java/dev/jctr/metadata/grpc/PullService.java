@@ -3,7 +3,6 @@ package dev.jctr.metadata.grpc;
 import dev.jctr.api.content.ContentStore;
 import dev.jctr.api.diff.LayerApplier;
 import dev.jctr.api.errors.InvalidArgumentException;
-import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.namespace.CallNamespace;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
@@ -13,19 +12,16 @@ import dev.jctr.api.proto.jctr.services.images.v1.PullProgress;
 import dev.jctr.api.proto.jctr.services.images.v1.PullRequest;
 import dev.jctr.api.snapshots.Snapshotter;
 import dev.jctr.metadata.plugin.MetadataPlugin;
+import dev.jctr.metadata.plugin.Snapshotters;
 import dev.jctr.metadata.pull.Puller;
 import io.grpc.BindableService;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * {@code jctr.services.images.v1.Pull}: a pull run by the daemon in the call's namespace, its
@@ -37,29 +33,16 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 public final class PullService extends PullGrpc.PullImplBase {
 
   private final Puller puller;
-  private final Map<String, Snapshotter> snapshotters = new ConcurrentHashMap<>();
+  private final Snapshotters snapshotters;
 
   @Activate
   public PullService(@Reference MetadataPlugin metadata, @Reference ContentStore store,
-      @Reference LayerApplier applier) {
-    this.puller = new Puller(store, metadata.content(), metadata.images(),
+      @Reference LayerApplier applier, @Reference Snapshotters snapshotters) {
+    this.snapshotters = snapshotters;
+    this.puller = new Puller(store, metadata.content(), metadata.leases(), metadata.images(),
         metadata.snapshots(), applier);
-  }
-
-  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-      unbind = "removeSnapshotter")
-  void addSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
-    Object name = properties.get(Snapshotter.NAME_PROPERTY);
-    if (name != null) {
-      snapshotters.put(name.toString(), snapshotter);
-    }
-  }
-
-  void removeSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
-    Object name = properties.get(Snapshotter.NAME_PROPERTY);
-    if (name != null) {
-      snapshotters.remove(name.toString(), snapshotter);
-    }
+    // pulls a previous run of the daemon was making died with it: let their leftovers go
+    metadata.leases().deleteLabelled(Puller.LEASE_LABEL);
   }
 
   @Override
@@ -70,10 +53,8 @@ public final class PullService extends PullGrpc.PullImplBase {
     }
     String snapshotter = request.getSnapshotter().isEmpty() ? "overlayfs"
         : request.getSnapshotter();
-    Snapshotter backend = snapshotters.get(snapshotter);
-    if (backend == null && !request.getSkipUnpack()) {
-      throw new NotFoundException("snapshotter \"" + snapshotter + "\"");
-    }
+    Snapshotter backend = request.getSkipUnpack() ? null
+        : snapshotters.require(snapshotter, "");
     ServerCallStreamObserver<PullProgress> call =
         (ServerCallStreamObserver<PullProgress>) response;
     Puller.Progress progress = (ref, status, offset, total) -> {

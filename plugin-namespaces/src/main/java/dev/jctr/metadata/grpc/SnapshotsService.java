@@ -1,11 +1,11 @@
 package dev.jctr.metadata.grpc;
 
 import com.google.protobuf.Empty;
-import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.events.EventPublisher;
 import dev.jctr.api.events.Topics;
 import dev.jctr.api.filters.Filter;
 import dev.jctr.api.mount.Mount;
+import dev.jctr.api.leases.CallLease;
 import dev.jctr.api.namespace.CallNamespace;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
@@ -34,6 +34,7 @@ import dev.jctr.api.proto.containerd.services.snapshots.v1.ViewSnapshotResponse;
 import dev.jctr.api.snapshots.Snapshotter;
 import dev.jctr.api.snapshots.Usage;
 import dev.jctr.metadata.plugin.MetadataPlugin;
+import dev.jctr.metadata.plugin.Snapshotters;
 import dev.jctr.metadata.store.SnapshotStore;
 import io.grpc.BindableService;
 import io.grpc.stub.StreamObserver;
@@ -41,7 +42,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -66,7 +66,7 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   static final int LIST_BATCH = 100;
 
   private final SnapshotStore store;
-  private final Map<String, Snapshotter> snapshotters = new ConcurrentHashMap<>();
+  private final Snapshotters snapshotters;
   private volatile String fallback = "";
 
   /** {@code [plugins."io.containerd.grpc.v1.snapshots"]}. */
@@ -83,8 +83,10 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   private volatile EventPublisher publisher;
 
   @Activate
-  public SnapshotsService(@Reference MetadataPlugin metadata, Config config) {
+  public SnapshotsService(@Reference MetadataPlugin metadata,
+      @Reference Snapshotters snapshotters, Config config) {
     this.store = metadata.snapshots();
+    this.snapshotters = snapshotters;
     modified(config);
   }
 
@@ -97,43 +99,12 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   SnapshotsService(SnapshotStore store, Map<String, Snapshotter> snapshotters,
       EventPublisher publisher) {
     this.store = store;
-    this.snapshotters.putAll(snapshotters);
+    this.snapshotters = new Snapshotters(snapshotters);
     this.publisher = publisher;
   }
 
-  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-      unbind = "removeSnapshotter")
-  void addSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
-    Object name = properties.get(Snapshotter.NAME_PROPERTY);
-    if (name == null) {
-      LOG.log(Level.WARNING, "a Snapshotter service without a \"name\" property is ignored");
-      return;
-    }
-    snapshotters.put(name.toString(), snapshotter);
-    LOG.log(Level.INFO, "snapshotter {0} available", name);
-  }
-
-  void removeSnapshotter(Snapshotter snapshotter, Map<String, Object> properties) {
-    Object name = properties.get(Snapshotter.NAME_PROPERTY);
-    if (name != null && snapshotters.remove(name.toString(), snapshotter)) {
-      LOG.log(Level.INFO, "snapshotter {0} gone", name);
-    }
-  }
-
   private Snapshotter backend(String name) {
-    if (name == null || name.isEmpty()) {
-      throw new dev.jctr.api.errors.InvalidArgumentException(
-          "snapshotter must be named (for example overlayfs)");
-    }
-    Snapshotter snapshotter = snapshotters.get(name);
-    if (snapshotter == null && !fallback.isEmpty()) {
-      snapshotter = snapshotters.get(fallback);
-    }
-    if (snapshotter == null) {
-      throw new NotFoundException("snapshotter \"" + name + "\" (available: "
-          + String.join(", ", new java.util.TreeSet<>(snapshotters.keySet())) + ")");
-    }
-    return snapshotter;
+    return snapshotters.require(name, fallback);
   }
 
   @Override
@@ -142,7 +113,7 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
     String namespace = CallNamespace.required();
     List<Mount> mounts = store.create(namespace, request.getSnapshotter(),
         backend(request.getSnapshotter()), false, request.getKey(), request.getParent(),
-        request.getLabelsMap());
+        request.getLabelsMap(), CallLease.current());
     AfterCommit.publish(() -> publisher, namespace, Topics.SNAPSHOT_PREPARE,
         SnapshotPrepare.newBuilder().setKey(request.getKey()).setParent(request.getParent())
             .setSnapshotter(request.getSnapshotter()).build());
@@ -155,7 +126,7 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
     String namespace = CallNamespace.required();
     List<Mount> mounts = store.create(namespace, request.getSnapshotter(),
         backend(request.getSnapshotter()), true, request.getKey(), request.getParent(),
-        request.getLabelsMap());
+        request.getLabelsMap(), CallLease.current());
     Reply.send(response, ViewSnapshotResponse.newBuilder()
         .addAllMounts(MountMessages.toProto(mounts)).build());
   }
@@ -172,7 +143,7 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   public void commit(CommitSnapshotRequest request, StreamObserver<Empty> response) {
     String namespace = CallNamespace.required();
     store.commit(namespace, request.getSnapshotter(), backend(request.getSnapshotter()),
-        request.getName(), request.getKey(), request.getLabelsMap());
+        request.getName(), request.getKey(), request.getLabelsMap(), CallLease.current());
     AfterCommit.publish(() -> publisher, namespace, Topics.SNAPSHOT_COMMIT,
         SnapshotCommit.newBuilder().setKey(request.getKey()).setName(request.getName())
             .setSnapshotter(request.getSnapshotter()).build());
@@ -185,11 +156,11 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
     Snapshotter backend = backend(request.getSnapshotter());
     String backendKey = store.remove(namespace, request.getSnapshotter(), request.getKey());
     try {
-      // containerd leaves this to its collector; with none yet, the backend drops it now
+      // containerd leaves even this to its collector; dropping it now frees the space now
       backend.remove(backendKey);
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "snapshot " + backendKey + " stays in " + request.getSnapshotter()
-          + " until its cleanup: " + e.getMessage());
+          + " until the collector's next run: " + e.getMessage());
     }
     AfterCommit.publish(() -> publisher, namespace, Topics.SNAPSHOT_REMOVE,
         SnapshotRemove.newBuilder().setKey(request.getKey())

@@ -29,6 +29,7 @@ import java.util.function.BiConsumer;
 final class WriteSession implements StreamObserver<WriteContentRequest> {
 
   private final String namespace;
+  private final String lease;
   private final ContentMetadata metadata;
   private final ContentStore store;
   private final StreamObserver<WriteContentResponse> response;
@@ -39,9 +40,10 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
   private String expected = "";
   private boolean ended;
 
-  WriteSession(String namespace, ContentMetadata metadata, ContentStore store,
+  WriteSession(String namespace, String lease, ContentMetadata metadata, ContentStore store,
       StreamObserver<WriteContentResponse> response, BiConsumer<String, Info> created) {
     this.namespace = namespace;
+    this.lease = lease;
     this.metadata = metadata;
     this.store = store;
     this.response = response;
@@ -112,13 +114,19 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
     if (action == WriteAction.COMMIT) {
       long size = writer.offset();
       String digest;
+      Info info;
+      metadata.commitLock().lock();
       try {
-        digest = writer.commit(total, expected);
-      } catch (AlreadyExistsException e) {
-        digest = writer.digest(); // on disk already: it becomes visible here all the same
+        try {
+          digest = writer.commit(total, expected);
+        } catch (AlreadyExistsException e) {
+          digest = writer.digest(); // on disk already: it becomes visible here all the same
+        }
+        writer = null;
+        info = metadata.add(namespace, digest, size, request.getLabelsMap(), lease);
+      } finally {
+        metadata.commitLock().unlock();
       }
-      writer = null;
-      Info info = metadata.add(namespace, digest, size, request.getLabelsMap());
       created.accept(namespace, info);
       response.onNext(reply.setDigest(digest).build());
       end();
@@ -132,6 +140,7 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
     if (metadata.get(namespace, digest).isEmpty()) {
       return false;
     }
+    metadata.lease(namespace, digest, lease);
     abortIngest();
     ended = true;
     response.onError(Status.ALREADY_EXISTS.withDescription("blob with expected digest "
@@ -141,8 +150,15 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
 
   /** The blob is on disk for another namespace: record it here, end with AlreadyExists. */
   private void share(String digest) throws IOException {
-    long size = store.info(digest).orElseThrow().size();
-    Info info = metadata.add(namespace, digest, size, java.util.Map.of());
+    Info info;
+    metadata.commitLock().lock();
+    try {
+      long size = store.info(digest).orElseThrow(() -> new dev.jctr.api.errors.NotFoundException(
+          "blob " + digest + " went while being shared; write it again")).size();
+      info = metadata.add(namespace, digest, size, java.util.Map.of(), lease);
+    } finally {
+      metadata.commitLock().unlock();
+    }
     created.accept(namespace, info);
     abortIngest();
     ended = true;

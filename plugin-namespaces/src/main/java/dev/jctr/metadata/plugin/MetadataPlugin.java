@@ -7,6 +7,7 @@ import dev.jctr.metadata.store.ContainerStore;
 import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.ImageStore;
 import dev.jctr.metadata.store.LeaseStore;
+import dev.jctr.metadata.store.MetadataCollector;
 import dev.jctr.metadata.store.MetadataDb;
 import dev.jctr.metadata.store.NamespaceStore;
 import dev.jctr.metadata.store.SnapshotStore;
@@ -38,6 +39,7 @@ public final class MetadataPlugin {
   private final SnapshotStore snapshots;
   private final ContentMetadata content;
   private final ImageStore images;
+  private final MetadataCollector collector;
 
   @Activate
   public MetadataPlugin(@Reference DaemonEnvironment environment) throws IOException {
@@ -49,6 +51,7 @@ public final class MetadataPlugin {
     this.snapshots = new SnapshotStore(db);
     this.content = new ContentMetadata(db);
     this.images = new ImageStore(db);
+    this.collector = new MetadataCollector(db);
     LOG.log(Level.INFO, "metadata database open at {0}", dir);
   }
 
@@ -76,8 +79,17 @@ public final class MetadataPlugin {
     return images;
   }
 
+  public MetadataCollector collector() {
+    return collector;
+  }
+
+  /** Runs {@code listener} after each write that may have left garbage. */
+  public void onGarbage(Runnable listener) {
+    db.onGarbage(listener);
+  }
+
   @Deactivate
-  void deactivate() {
+  public void deactivate() {
     db.close();
   }
 }

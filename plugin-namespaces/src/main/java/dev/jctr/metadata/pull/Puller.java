@@ -19,6 +19,7 @@ import dev.jctr.api.proto.containerd.types.Descriptor;
 import dev.jctr.api.snapshots.Snapshotter;
 import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.ImageStore;
+import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.SnapshotStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +28,8 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -58,16 +61,22 @@ public final class Puller {
       "application/vnd.docker.distribution.manifest.list.v2+json", "index");
   private static final int PARALLEL_LAYERS = 3;
 
+  /** Marks the leases pulls hold; a pull the daemon was running dies with it. */
+  public static final String LEASE_LABEL = "jctr.dev/pull";
+  private static final Duration LEASE_EXPIRY = Duration.ofHours(24);
+
   private final ContentStore store;
   private final ContentMetadata content;
+  private final LeaseStore leases;
   private final ImageStore images;
   private final SnapshotStore snapshots;
   private final LayerApplier applier;
 
-  public Puller(ContentStore store, ContentMetadata content, ImageStore images,
-      SnapshotStore snapshots, LayerApplier applier) {
+  public Puller(ContentStore store, ContentMetadata content, LeaseStore leases,
+      ImageStore images, SnapshotStore snapshots, LayerApplier applier) {
     this.store = store;
     this.content = content;
+    this.leases = leases;
     this.images = images;
     this.snapshots = snapshots;
     this.applier = applier;
@@ -75,6 +84,18 @@ public final class Puller {
 
   public Image pull(String namespace, Request request, Snapshotter backend, Progress progress)
       throws IOException {
+    // the lease keeps what this pull stored from the collector until the image record holds it
+    String lease = leases.create(namespace, "", Map.of(LEASE_LABEL, "true",
+        "containerd.io/gc.expire", Instant.now().plus(LEASE_EXPIRY).toString())).getId();
+    try {
+      return pull(namespace, lease, request, backend, progress);
+    } finally {
+      leases.delete(namespace, lease);
+    }
+  }
+
+  private Image pull(String namespace, String lease, Request request, Snapshotter backend,
+      Progress progress) throws IOException {
     ImageReference reference = ImageReference.parse(request.reference());
     String platform = request.platform().isEmpty() ? Platforms.host() : request.platform();
     RegistryClient registry = new RegistryClient(reference.registry(), request.plainHttp(),
@@ -99,7 +120,7 @@ public final class Puller {
       manifestJson = json(manifest.bytes(), "manifest " + digest);
       Map<String, String> labels = new HashMap<>(source);
       labels.put("containerd.io/gc.ref.content.m.0", digest);
-      storeBytes(namespace, "index-" + root.digest(), root.bytes(), labels);
+      storeBytes(namespace, lease, "index-" + root.digest(), root.bytes(), labels);
     }
     JsonObject config = object(manifestJson, "config");
     JsonArray layers = manifestJson.has("layers") && manifestJson.get("layers").isJsonArray()
@@ -118,9 +139,9 @@ public final class Puller {
       manifestLabels.put("containerd.io/gc.ref.content.l." + i,
           Digests.validate(text(layer, "digest")));
     }
-    storeBytes(namespace, "manifest-" + manifest.digest(), manifest.bytes(), manifestLabels);
+    storeBytes(namespace, lease, "manifest-" + manifest.digest(), manifest.bytes(), manifestLabels);
 
-    fetch(namespace, registry, repository, configDigest, config.get("size").getAsLong(),
+    fetch(namespace, lease, registry, repository, configDigest, config.get("size").getAsLong(),
         "config-", source, progress);
     JsonObject configJson = json(read(configDigest), "config " + configDigest);
     List<String> diffIds = diffIds(configJson, configDigest);
@@ -129,13 +150,13 @@ public final class Puller {
           + " layers, the manifest " + layerList.size());
     }
     try (ExecutorService fetchers = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> fetches = startFetches(fetchers, namespace, registry, repository,
+      List<Future<?>> fetches = startFetches(fetchers, namespace, lease, registry, repository,
           layerList, source, progress);
       try {
         if (request.unpack()) {
           // each layer is unpacked as soon as it and those below it are in: fetching the next
           // ones goes on meanwhile
-          String top = unpack(namespace, request.snapshotter(), backend, layerList, diffIds,
+          String top = unpack(namespace, lease, request.snapshotter(), backend, layerList, diffIds,
               fetches, progress);
           content.update(namespace, dev.jctr.api.proto.containerd.services.content.v1.Info
               .newBuilder().setDigest(configDigest)
@@ -174,7 +195,7 @@ public final class Puller {
         + " (it has: " + String.join(", ", available) + ")");
   }
 
-  private List<Future<?>> startFetches(ExecutorService fetchers, String namespace,
+  private List<Future<?>> startFetches(ExecutorService fetchers, String namespace, String lease,
       RegistryClient registry, String repository, List<JsonObject> layers,
       Map<String, String> labels, Progress progress) {
     Semaphore slots = new Semaphore(PARALLEL_LAYERS);
@@ -186,7 +207,8 @@ public final class Puller {
       fetches.add(fetchers.submit(() -> {
         slots.acquire();
         try {
-          fetch(namespace, registry, repository, digest, size, "layer-", labels, progress);
+          fetch(namespace, lease, registry, repository, digest, size, "layer-", labels,
+              progress);
         } finally {
           slots.release();
         }
@@ -215,10 +237,10 @@ public final class Puller {
   }
 
   /** Makes {@code digest} visible in the namespace, downloading what the store lacks. */
-  private void fetch(String namespace, RegistryClient registry, String repository,
-      String digest, long size, String kind, Map<String, String> labels, Progress progress)
-      throws IOException {
-    if (content.get(namespace, digest).isPresent()) {
+  private void fetch(String namespace, String lease, RegistryClient registry,
+      String repository, String digest, long size, String kind, Map<String, String> labels,
+      Progress progress) throws IOException {
+    if (content.leaseIfPresent(namespace, digest, lease)) {
       progress.update(digest, "exists", size, size);
       return;
     }
@@ -243,28 +265,57 @@ public final class Puller {
             }
           }
         }
-        writer.commit(size, digest);
+        commit(writer, size, digest, namespace, labels, lease);
+        progress.update(digest, "done", size, size);
+        return;
       } catch (AlreadyExistsException e) {
         // fetched meanwhile by another pull: shared below
       }
     }
-    content.add(namespace, digest, size, labels);
+    share(namespace, digest, size, labels, lease);
     progress.update(digest, "done", size, size);
   }
 
-  private void storeBytes(String namespace, String ref, byte[] bytes, Map<String, String> labels)
-      throws IOException {
+  private void storeBytes(String namespace, String lease, String ref, byte[] bytes,
+      Map<String, String> labels) throws IOException {
     String digest = Digests.of(bytes);
     if (store.info(digest).isEmpty()) {
       try (ContentWriter writer = store.writer(namespace + "/" + ref, bytes.length, digest)) {
         writer.truncate();
         writer.write(ByteBuffer.wrap(bytes));
-        writer.commit(bytes.length, digest);
+        commit(writer, bytes.length, digest, namespace, labels, lease);
+        return;
       } catch (AlreadyExistsException e) {
         // written meanwhile
       }
     }
-    content.add(namespace, digest, bytes.length, labels);
+    share(namespace, digest, bytes.length, labels, lease);
+  }
+
+  /** Commits a blob and records it, with no collection in between. */
+  private void commit(ContentWriter writer, long size, String digest, String namespace,
+      Map<String, String> labels, String lease) throws IOException {
+    content.commitLock().lock();
+    try {
+      writer.commit(size, digest);
+      content.add(namespace, digest, size, labels, lease);
+    } finally {
+      content.commitLock().unlock();
+    }
+  }
+
+  /** Records a blob already in the store (another namespace's, or another pull's). */
+  private void share(String namespace, String digest, long size, Map<String, String> labels,
+      String lease) {
+    content.commitLock().lock();
+    try {
+      if (store.info(digest).isEmpty()) {
+        throw new NotFoundException("blob " + digest + " went while being shared; pull again");
+      }
+      content.add(namespace, digest, size, labels, lease);
+    } finally {
+      content.commitLock().unlock();
+    }
   }
 
   private Image record(String namespace, String name, Descriptor target) {
@@ -277,7 +328,7 @@ public final class Puller {
   }
 
   /** Unpacks the layers in order; returns the top snapshot's chain ID. */
-  private String unpack(String namespace, String snapshotter, Snapshotter backend,
+  private String unpack(String namespace, String lease, String snapshotter, Snapshotter backend,
       List<JsonObject> layers, List<String> diffIds, List<Future<?>> fetches, Progress progress)
       throws IOException {
     String parent = "";
@@ -286,7 +337,7 @@ public final class Puller {
       String chain = i == 0 ? diffIds.get(0)
           : Digests.of((parent + " " + diffIds.get(i)).getBytes(StandardCharsets.UTF_8));
       String digest = text(layers.get(i), "digest");
-      if (exists(namespace, snapshotter, chain)) {
+      if (snapshots.leaseIfPresent(namespace, snapshotter, chain, lease)) {
         progress.update(digest, "unpacked", 0, 0);
         parent = chain;
         continue;
@@ -294,7 +345,7 @@ public final class Puller {
       progress.update(digest, "unpacking", 0, 0);
       String key = "extract-" + System.nanoTime() + "-" + chain;
       List<Mount> mounts = snapshots.create(namespace, snapshotter, backend, false, key, parent,
-          Map.of("containerd.io/snapshot.ref", chain));
+          Map.of("containerd.io/snapshot.ref", chain), lease);
       try {
         LayerApplier.Applied applied;
         try (InputStream in = Channels.newInputStream(store.open(digest))) {
@@ -304,7 +355,7 @@ public final class Puller {
           throw new FailedPreconditionException("layer " + digest + " unpacks to "
               + applied.diffId() + " but the image config says " + diffIds.get(i));
         }
-        snapshots.commit(namespace, snapshotter, backend, chain, key, Map.of());
+        snapshots.commit(namespace, snapshotter, backend, chain, key, Map.of(), lease);
       } catch (IOException | RuntimeException e) {
         try {
           backend.remove(snapshots.remove(namespace, snapshotter, key));
@@ -317,15 +368,6 @@ public final class Puller {
       parent = chain;
     }
     return parent;
-  }
-
-  private boolean exists(String namespace, String snapshotter, String key) {
-    try {
-      snapshots.stat(namespace, snapshotter, key);
-      return true;
-    } catch (NotFoundException e) {
-      return false;
-    }
   }
 
   private byte[] read(String digest) throws IOException {

@@ -99,6 +99,10 @@ public final class ContainerStore {
       Container updated = validate(next.setCreatedAt(current.getCreatedAt())
           .setUpdatedAt(Timestamps.now()).build());
       tx.put(key, updated.toByteArray());
+      if (!updated.getSnapshotKey().equals(current.getSnapshotKey())
+          || GcLabels.dropsReference(current.getLabelsMap(), updated.getLabelsMap())) {
+        tx.leftGarbage();
+      }
       return updated;
     });
   }
@@ -110,6 +114,7 @@ public final class ContainerStore {
       if (!tx.delete(Keys.container(namespace, id))) {
         throw new NotFoundException(describe(namespace, id));
       }
+      tx.leftGarbage();
       return null;
     });
   }

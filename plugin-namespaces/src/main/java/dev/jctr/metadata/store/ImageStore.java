@@ -91,6 +91,10 @@ public final class ImageStore {
       Image updated = next.setUpdatedAt(Timestamps.now()).build();
       validate(updated);
       tx.put(key, updated.toByteArray());
+      if (!updated.getTarget().getDigest().equals(current.getTarget().getDigest())
+          || GcLabels.dropsReference(current.getLabelsMap(), updated.getLabelsMap())) {
+        tx.leftGarbage();
+      }
       return updated;
     });
   }
@@ -108,6 +112,7 @@ public final class ImageStore {
             + target.get().getDigest());
       }
       tx.delete(key);
+      tx.leftGarbage();
       return null;
     });
   }

@@ -88,6 +88,10 @@ final class Keys {
     return join("bd", digest, namespace);
   }
 
+  static byte[] allBlobHolders() {
+    return bytes("bd" + SEPARATOR);
+  }
+
   static byte[] blobHolders(String digest) {
     return join("bd", digest, "");
   }

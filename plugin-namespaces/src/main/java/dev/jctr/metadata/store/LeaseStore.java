@@ -60,7 +60,30 @@ public final class LeaseStore {
         throw new NotFoundException(describe(namespace, id));
       }
       tx.deletePrefix(Keys.leaseResources(namespace, id));
+      tx.leftGarbage();
       return null;
+    });
+  }
+
+  /** Deletes, in every namespace, the leases labelled {@code label}; returns how many. */
+  public int deleteLabelled(String label) {
+    return db.write(tx -> {
+      int deleted = 0;
+      for (var ns : tx.scan(Keys.namespaces())) {
+        String namespace = Keys.last(ns.key());
+        for (var entry : tx.scan(Keys.leases(namespace))) {
+          Lease lease = parse(entry.value());
+          if (lease.getLabelsMap().containsKey(label)) {
+            tx.delete(entry.key());
+            tx.deletePrefix(Keys.leaseResources(namespace, lease.getId()));
+            deleted++;
+          }
+        }
+      }
+      if (deleted > 0) {
+        tx.leftGarbage();
+      }
+      return deleted;
     });
   }
 
@@ -92,7 +115,9 @@ public final class LeaseStore {
     validateResource(resource);
     db.write(tx -> {
       requireLease(tx, namespace, id);
-      tx.delete(Keys.leaseResource(namespace, id, resource.getType(), resource.getId()));
+      if (tx.delete(Keys.leaseResource(namespace, id, resource.getType(), resource.getId()))) {
+        tx.leftGarbage();
+      }
       return null;
     });
   }
@@ -107,6 +132,18 @@ public final class LeaseStore {
       }
       return resources;
     });
+  }
+
+  /**
+   * Adds a resource to {@code lease} inside a write already under way (a call's
+   * {@code containerd-lease}); no lease ("") adds nothing.
+   */
+  static void attach(MetadataDb.Tx tx, String namespace, String lease, String type, String id) {
+    if (lease.isEmpty()) {
+      return;
+    }
+    requireLease(tx, namespace, lease);
+    tx.put(Keys.leaseResource(namespace, lease, type, id), new byte[0]);
   }
 
   private static void requireLease(MetadataDb.Tx tx, String namespace, String id) {

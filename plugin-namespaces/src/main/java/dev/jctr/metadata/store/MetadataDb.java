@@ -40,6 +40,7 @@ public final class MetadataDb implements Closeable {
   private final Env<byte[]> env;
   private final Dbi<byte[]> dbi;
   private final ExecutorService writer;
+  private volatile Runnable onGarbage = () -> {};
 
   private MetadataDb(Env<byte[]> env, Dbi<byte[]> dbi) {
     this.env = env;
@@ -92,11 +93,17 @@ public final class MetadataDb implements Closeable {
   public <T> T write(Function<Tx, T> work) {
     try {
       return writer.submit(() -> {
+        Tx tx;
+        T result;
         try (Txn<byte[]> txn = env.txnWrite()) {
-          T result = work.apply(new Tx(txn));
+          tx = new Tx(txn);
+          result = work.apply(tx);
           txn.commit();
-          return result;
         }
+        if (tx.garbage) {
+          onGarbage.run();
+        }
+        return result;
       }).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -107,6 +114,14 @@ public final class MetadataDb implements Closeable {
       }
       throw new IllegalStateException(e.getCause());
     }
+  }
+
+  /**
+   * Runs {@code listener} after each committed write that may have left something unreferenced
+   * (a deletion, a retarget): the collector's trigger.
+   */
+  public void onGarbage(Runnable listener) {
+    this.onGarbage = listener;
   }
 
   /** The migration hook: brings an older layout up to {@link #SCHEMA_VERSION}. */
@@ -131,9 +146,15 @@ public final class MetadataDb implements Closeable {
   /** One transaction's view of the key space. */
   public final class Tx {
     private final Txn<byte[]> txn;
+    private boolean garbage;
 
     private Tx(Txn<byte[]> txn) {
       this.txn = txn;
+    }
+
+    /** Notes that this write may leave something for the collector. */
+    public void leftGarbage() {
+      garbage = true;
     }
 
     public java.util.Optional<byte[]> get(byte[] key) {

@@ -19,6 +19,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import dev.jctr.api.snapshots.SnapshotInfo;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +82,12 @@ public final class SnapshotStore {
    */
   public List<Mount> create(String namespace, String snapshotter, Snapshotter backend,
       boolean view, String key, String parent, Map<String, String> labels) {
+    return create(namespace, snapshotter, backend, view, key, parent, labels, "");
+  }
+
+  /** As {@link #create}, and adds the snapshot to {@code lease} ("": none). */
+  public List<Mount> create(String namespace, String snapshotter, Snapshotter backend,
+      boolean view, String key, String parent, Map<String, String> labels, String lease) {
     validate(namespace, snapshotter, key);
     String owner = describe(namespace, snapshotter, key);
     Labels.validate(owner, labels);
@@ -99,6 +108,7 @@ public final class SnapshotStore {
         backendParent = parentRef.backendKey();
       }
       NamespaceStore.ensure(tx, namespace);
+      LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, key);
       String backendKey = nextBackendKey(tx, namespace, key);
       Map<String, String> backendLabels = backendLabels(labels);
       List<Mount> mounts = view
@@ -126,6 +136,12 @@ public final class SnapshotStore {
   /** Commits the active snapshot {@code key} as {@code name}; {@code key} is gone after. */
   public void commit(String namespace, String snapshotter, Snapshotter backend, String name,
       String key, Map<String, String> labels) {
+    commit(namespace, snapshotter, backend, name, key, labels, "");
+  }
+
+  /** As {@link #commit}, and adds the committed snapshot to {@code lease} ("": none). */
+  public void commit(String namespace, String snapshotter, Snapshotter backend, String name,
+      String key, Map<String, String> labels, String lease) {
     validate(namespace, snapshotter, key);
     validateKey("name", name);
     String owner = describe(namespace, snapshotter, name);
@@ -141,6 +157,7 @@ public final class SnapshotStore {
       if (tx.get(Keys.snapshot(namespace, snapshotter, name)).isPresent()) {
         throw new AlreadyExistsException(owner);
       }
+      LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, name);
       String backendName = nextBackendKey(tx, namespace, name);
       backend.commit(backendName, active.backendKey(), backendLabels(labels));
       var now = Timestamps.now();
@@ -171,12 +188,29 @@ public final class SnapshotStore {
         }
       }
       tx.delete(Keys.snapshot(namespace, snapshotter, key));
+      tx.leftGarbage();
       return ref.backendKey();
     });
   }
 
   public Info stat(String namespace, String snapshotter, String key) {
     return get(namespace, snapshotter, key).info();
+  }
+
+  /**
+   * Adds snapshot {@code key} to {@code lease} if it exists, in one write.
+   *
+   * @return whether it exists
+   */
+  public boolean leaseIfPresent(String namespace, String snapshotter, String key, String lease) {
+    validate(namespace, snapshotter, key);
+    return db.write(tx -> {
+      if (tx.get(Keys.snapshot(namespace, snapshotter, key)).isEmpty()) {
+        return false;
+      }
+      LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, key);
+      return true;
+    });
   }
 
   public String backendKey(String namespace, String snapshotter, String key) {
@@ -214,6 +248,9 @@ public final class SnapshotStore {
       Info info = ref.info().toBuilder().clearLabels().putAllLabels(labels)
           .setUpdatedAt(Timestamps.now()).build();
       tx.put(dbKey, new Ref(ref.backendKey(), info).encode());
+      if (GcLabels.dropsReference(ref.info().getLabelsMap(), labels)) {
+        tx.leftGarbage();
+      }
       return info;
     });
   }
@@ -231,6 +268,47 @@ public final class SnapshotStore {
       }
       return infos;
     });
+  }
+
+  /**
+   * The snapshots {@code backend} holds that no record in any namespace points at, children
+   * before their parents. Decided inside a metadata write, so no snapshot being created now is
+   * taken for one: creation records under the same writer.
+   */
+  public List<SnapshotInfo> orphans(String snapshotter, Snapshotter backend) {
+    return db.write(tx -> {
+      Set<String> recorded = new HashSet<>();
+      for (var entry : tx.scan(Keys.namespaces())) {
+        String namespace = Keys.last(entry.key());
+        for (var snapshot : tx.scan(Keys.snapshots(namespace, snapshotter))) {
+          recorded.add(Ref.decode(snapshot.value()).backendKey());
+        }
+      }
+      Map<String, SnapshotInfo> orphans = new HashMap<>();
+      backend.walk(Filter.always(), info -> {
+        if (!recorded.contains(info.name())) {
+          orphans.put(info.name(), info);
+        }
+      });
+      return leavesFirst(orphans);
+    });
+  }
+
+  /** Orders snapshots so that each comes before its parent. */
+  private static List<SnapshotInfo> leavesFirst(Map<String, SnapshotInfo> snapshots) {
+    Map<String, Integer> depth = new HashMap<>();
+    for (String name : snapshots.keySet()) {
+      int d = 0;
+      for (SnapshotInfo at = snapshots.get(name); at != null && !at.parent().isEmpty();
+          at = snapshots.get(at.parent())) {
+        d++;
+      }
+      depth.put(name, d);
+    }
+    List<SnapshotInfo> ordered = new ArrayList<>(snapshots.values());
+    ordered.sort(java.util.Comparator.comparing((SnapshotInfo i) -> depth.get(i.name()))
+        .reversed());
+    return ordered;
   }
 
   private Ref get(String namespace, String snapshotter, String key) {

@@ -1,6 +1,7 @@
 package dev.jctr.metadata.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -164,6 +165,9 @@ class ContentServiceTest {
     assertTrue(store.info(digest).isPresent(), "moby still holds it");
     ContentGrpc.newBlockingStub(server.channel("moby")).delete(DeleteContentRequest
         .newBuilder().setDigest(digest).build());
+    assertTrue(store.info(digest).isPresent(), "the bytes wait for the collector");
+    assertEquals(List.of(digest), assertDoesNotThrow(() ->
+        new ContentMetadata(db).sweepBlobs(store, java.time.Instant.now())));
     assertTrue(store.info(digest).isEmpty(), "nobody holds it: the bytes are gone");
   }
 

@@ -20,9 +20,9 @@ import java.util.function.Consumer;
  * keys and labels the metadata layer hands a snapshotter. The real backends have their own
  * tests with real mounts.
  */
-final class KeyedSnapshotter implements Snapshotter {
+public final class KeyedSnapshotter implements Snapshotter {
 
-  final Map<String, SnapshotInfo> snapshots = new TreeMap<>();
+  public final Map<String, SnapshotInfo> snapshots = new TreeMap<>();
 
   @Override
   public synchronized SnapshotInfo stat(String key) {

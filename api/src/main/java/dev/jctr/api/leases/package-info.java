@@ -1,0 +1,2 @@
+/** Leases as calls carry them. */
+package dev.jctr.api.leases;
