@@ -46,7 +46,7 @@ final class ImagesCommand {
                 .positional("TARGET", "the new name")
                 .runs(ImagesCommand::tag),
             Command.named("delete", "rm", "del", "remove").describe("Remove images.")
-                .option(Option.flag("return once the image is gone", "--sync"))
+                .option(Option.flag("return after a garbage collection freed what only it held", "--sync"))
                 .positionals("REF", 1, Command.MANY, "the images")
                 .runs(ImagesCommand::remove));
   }

@@ -55,7 +55,7 @@ public final class Jctr {
         .option(ADDRESS).option(NAMESPACE).option(FORMAT).option(TIMEOUT).option(VERSION)
         .subcommands(VersionCommand.command(), PluginsCommand.command(),
             NamespacesCommand.command(), ImagesCommand.command(), ContainersCommand.command(),
-            LeasesCommand.command(),
+            LeasesCommand.command(), GcCommand.command(),
             SnapshotsCommand.command(), ContentCommand.command(), EventsCommand.command());
   }
 

@@ -356,7 +356,29 @@ class ImagesProcessTest {
             "killed", "snapshots", "ls")).stdout().lines().skip(1).count());
         assertEquals("", jctrAt(address2, "-n", "killed", "content", "active").stdout().lines()
             .skip(1).reduce("", String::concat), "no ingest left over");
+
+        // nothing leaked: the killed pull's lease went at restart, and after a collection the
+        // store holds exactly what the image references; without the image, nothing at all
+        assertEquals("", jctrAt(address2, "-n", "killed", "leases", "ls", "-q").stdout().strip());
+        jctrAt(address2, "gc").requireSuccess("gc");
+        Path root = daemonDir.resolve("root");
+        Path blobs = root.resolve("io.containerd.content.v1.content/blobs/sha256");
+        Path snapshots = root.resolve("io.containerd.snapshotter.v1.overlayfs/snapshots");
+        assertEquals(4, count(blobs), "index-less image: manifest, config, 2 layers");
+        assertEquals(2, count(snapshots));
+        jctrAt(address2, "-n", "killed", "images", "rm", ref).requireSuccess("rm");
+        CommandResult gc = jctrAt(address2, "gc").requireSuccess("gc");
+        assertEquals(0, count(blobs), "no blob left: " + gc.stdout());
+        assertEquals(0, count(snapshots), "no snapshot left: " + gc.stdout());
+        assertEquals("", jctrAt(address2, "-n", "killed", "content", "ls", "-q").stdout()
+            .strip());
       }
+    }
+  }
+
+  private static long count(Path dir) throws java.io.IOException {
+    try (var entries = Files.list(dir)) {
+      return entries.count();
     }
   }
 
