@@ -44,6 +44,11 @@ final class DaemonConnection implements AutoCloseable {
     return connection().serverStreaming(method, request, metadata, 0);
   }
 
+  /** Requests streamed to the server, then its responses, without deadline. */
+  <Q, R> Iterator<R> upload(MethodDescriptor<Q, R> method, Iterator<Q> requests) {
+    return connection().clientStreaming(method, requests, metadata, 0);
+  }
+
   private GrpcConnection connection() {
     if (connection == null) {
       connection = GrpcConnection.open(socket);

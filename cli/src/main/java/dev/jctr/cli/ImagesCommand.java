@@ -9,11 +9,27 @@ import dev.jctr.api.proto.containerd.services.images.v1.ListImagesRequest;
 import dev.jctr.api.proto.jctr.services.images.v1.PullGrpc;
 import dev.jctr.api.proto.jctr.services.images.v1.PullProgress;
 import dev.jctr.api.proto.jctr.services.images.v1.PullRequest;
+import com.google.protobuf.ByteString;
+import dev.jctr.api.proto.jctr.services.images.v1.ArchivesGrpc;
+import dev.jctr.api.proto.jctr.services.images.v1.ExportChunk;
+import dev.jctr.api.proto.jctr.services.images.v1.ExportRequest;
+import dev.jctr.api.proto.jctr.services.images.v1.ImportProgress;
+import dev.jctr.api.proto.jctr.services.images.v1.ImportRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.List;
 
 /** {@code jctr images}: image records in the current namespace. */
 final class ImagesCommand {
+
+  /** Bytes per import message. */
+  static final int CHUNK = 1 << 20;
 
   private ImagesCommand() {}
 
@@ -45,6 +61,25 @@ final class ImagesCommand {
                 .positional("SOURCE", "the image")
                 .positional("TARGET", "the new name")
                 .runs(ImagesCommand::tag),
+            Command.named("import").describe("Import images from an archive: an OCI image "
+                    + "layout tar or a docker save tar ('-' reads standard input).")
+                .option(Option.value("NAME", "name images the archive tags only by tag as "
+                    + "NAME:TAG", "--base-name").withDefault(""))
+                .option(Option.value("OS/ARCH", "platform to unpack (default: the daemon's)",
+                    "--platform").withDefault(""))
+                .option(Option.value("NAME", "snapshotter to unpack into", "--snapshotter")
+                    .withDefault("overlayfs"))
+                .option(Option.flag("store only, do not unpack", "--no-unpack"))
+                .positional("FILE", "the archive")
+                .runs(ImagesCommand::importArchive),
+            Command.named("export").describe("Export images as one archive, both an OCI image"
+                    + " layout and a docker save tar ('-' writes standard output).")
+                .option(Option.value("OS/ARCH", "platform of an index to export (default: the "
+                    + "daemon's)", "--platform").withDefault(""))
+                .option(Option.flag("export every platform of an index", "--all-platforms"))
+                .positional("FILE", "where to write the archive")
+                .positionals("REF", 1, Command.MANY, "the images")
+                .runs(ImagesCommand::exportArchive),
             Command.named("delete", "rm", "del", "remove").describe("Remove images.")
                 .option(Option.flag("return after a garbage collection freed what only it held", "--sync"))
                 .positionals("REF", 1, Command.MANY, "the images")
@@ -94,6 +129,103 @@ final class ImagesCommand {
       throw new IllegalStateException("jctrd ended the pull without the image");
     }
     root.out().println(image.getName() + " " + image.getTarget().getDigest());
+    return 0;
+  }
+
+  private static int importArchive(Jctr root, Parsed args) throws IOException {
+    String file = args.positional(0);
+    long size = file.equals("-") ? 0 : Files.size(Path.of(file));
+    InputStream in = file.equals("-") ? System.in : Files.newInputStream(Path.of(file));
+    UploadDisplay upload = new UploadDisplay(root.err(), System.console() != null, file, size);
+    ImportRequest first = ImportRequest.newBuilder().setBaseName(args.value("--base-name"))
+        .setPlatform(args.value("--platform")).setSnapshotter(args.value("--snapshotter"))
+        .setSkipUnpack(args.flag("--no-unpack")).build();
+    Iterator<ImportRequest> chunks = new Iterator<>() {
+      private byte[] next = read();
+      private boolean firstSent;
+
+      private byte[] read() {
+        try {
+          byte[] chunk = in.readNBytes(CHUNK);
+          upload.sent(chunk.length);
+          return chunk.length == 0 ? null : chunk;
+        } catch (IOException e) {
+          throw new UncheckedIOException("read " + file + ": " + e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null || !firstSent;
+      }
+
+      @Override
+      public ImportRequest next() {
+        ImportRequest.Builder request = firstSent ? ImportRequest.newBuilder()
+            : first.toBuilder();
+        firstSent = true;
+        if (next != null) {
+          request.setData(ByteString.copyFrom(next));
+          next = read();
+        }
+        return request.build();
+      }
+    };
+    List<Image> images = List.of();
+    try (in) {
+      Iterator<ImportProgress> updates = root.upload(ArchivesGrpc.getImportMethod(), chunks);
+      upload.finish();
+      PullDisplay display = new PullDisplay(root.err(), System.console() != null);
+      while (updates.hasNext()) {
+        ImportProgress update = updates.next();
+        if (update.getImagesCount() > 0 || update.getStatus().equals("done")) {
+          images = update.getImagesList();
+        } else if (!update.getStatus().equals("stored")) {
+          display.update(PullProgress.newBuilder().setRef(update.getRef())
+              .setStatus(update.getStatus()).setOffset(update.getOffset())
+              .setTotal(update.getTotal()).build());
+        }
+      }
+    }
+    if (root.json()) {
+      root.out().println(Json.array(images));
+    } else {
+      images.forEach(i -> root.out().println(i.getName() + " " + i.getTarget().getDigest()));
+    }
+    return 0;
+  }
+
+  private static int exportArchive(Jctr root, Parsed args) throws IOException {
+    String file = args.positional(0);
+    ExportRequest request = ExportRequest.newBuilder()
+        .addAllNames(args.positionals().subList(1, args.positionals().size()))
+        .setPlatform(args.value("--platform")).setAllPlatforms(args.flag("--all-platforms"))
+        .build();
+    Iterator<ExportChunk> chunks = root.stream(ArchivesGrpc.getExportMethod(), request);
+    Path target = file.equals("-") ? null : Path.of(file);
+    Path partial = target == null ? null
+        : target.resolveSibling("." + target.getFileName() + ".partial");
+    long written = 0;
+    // the archive appears only complete: written aside, then renamed into place
+    try (OutputStream out = target == null ? System.out : Files.newOutputStream(partial)) {
+      while (chunks.hasNext()) {
+        ExportChunk chunk = chunks.next();
+        chunk.getData().writeTo(out);
+        written += chunk.getData().size();
+      }
+    } catch (RuntimeException | IOException e) {
+      if (partial != null) {
+        Files.deleteIfExists(partial);
+      }
+      throw e;
+    }
+    if (target != null) {
+      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+      root.err().println("exported " + (args.positionals().size() - 1) + " image(s) to " + file
+          + " (" + SnapshotsCommand.humanSize(written) + ")");
+      root.err().flush();
+    }
     return 0;
   }
 

@@ -123,6 +123,11 @@ public final class Jctr {
     return connection().stream(method, request);
   }
 
+  /** Requests streamed to jctrd (all sent first), then its responses; no deadline. */
+  <Q, R> Iterator<R> upload(MethodDescriptor<Q, R> method, Iterator<Q> requests) {
+    return connection().upload(method, requests);
+  }
+
   private DaemonConnection connection() {
     if (connection == null) {
       connection = DaemonConnection.open(address, namespace, timeoutSeconds);

@@ -140,6 +140,16 @@ public final class GrpcConnection implements AutoCloseable {
    */
   public <Q, R> Iterator<R> serverStreaming(MethodDescriptor<Q, R> method, Q request,
       Map<String, String> metadata, long timeoutNanos) {
+    return clientStreaming(method, List.of(request).iterator(), metadata, timeoutNanos);
+  }
+
+  /**
+   * Requests sent one after the other as the server's flow control allows (responses arriving
+   * meanwhile are kept), then responses as they arrive. The iterator reads from the socket; it
+   * throws the call's status when the call ends with an error.
+   */
+  public <Q, R> Iterator<R> clientStreaming(MethodDescriptor<Q, R> method, Iterator<Q> requests,
+      Map<String, String> metadata, long timeoutNanos) {
     if (current != null && !current.done) {
       throw new IllegalStateException("one call at a time on a GrpcConnection");
     }
@@ -147,11 +157,19 @@ public final class GrpcConnection implements AutoCloseable {
     nextStreamId += 2;
     current = call;
     try {
-      byte[] message;
-      try (InputStream stream = method.streamRequest(request)) {
-        message = stream.readAllBytes();
+      call.start(method.getFullMethodName(), metadata);
+      boolean more = requests.hasNext();
+      while (more && !call.done) {
+        byte[] message;
+        try (InputStream stream = method.streamRequest(requests.next())) {
+          message = stream.readAllBytes();
+        }
+        more = requests.hasNext();
+        call.send(message, !more);
       }
-      call.start(method.getFullMethodName(), metadata, message);
+      if (!call.done) {
+        call.endRequests();
+      }
     } catch (IOException e) {
       throw call.failure(e);
     }
@@ -212,6 +230,7 @@ public final class GrpcConnection implements AutoCloseable {
     long sendWindow = peerInitialWindow;
     long received;
     boolean done;
+    boolean requestsEnded;
     Status status;
     int httpStatus = -1;
     Thread watchdog;
@@ -222,8 +241,7 @@ public final class GrpcConnection implements AutoCloseable {
       this.deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
     }
 
-    void start(String fullMethod, Map<String, String> metadata, byte[] message)
-        throws IOException {
+    void start(String fullMethod, Map<String, String> metadata) throws IOException {
       if (deadline != 0) {
         watchdog = Thread.ofPlatform().daemon().name("jctr-deadline").start(this::watch);
       }
@@ -247,6 +265,10 @@ public final class GrpcConnection implements AutoCloseable {
         writeFrame(CONTINUATION, at + n == block.length ? END_HEADERS : 0, id, block, at, n);
         at += n;
       }
+    }
+
+    /** Sends one length-prefixed message; {@code last} ends the request stream with it. */
+    void send(byte[] message, boolean last) throws IOException {
       byte[] framed = new byte[5 + message.length];
       framed[1] = (byte) (message.length >>> 24);
       framed[2] = (byte) (message.length >>> 16);
@@ -264,12 +286,24 @@ public final class GrpcConnection implements AutoCloseable {
         }
         int n = (int) Math.min(Math.min(framed.length - at, peerMaxFrameSize),
             Math.min(sendWindow, connectionSendWindow));
-        writeFrame(DATA, at + n == framed.length ? END_STREAM : 0, id, framed, at, n);
+        writeFrame(DATA, last && at + n == framed.length ? END_STREAM : 0, id, framed, at, n);
         sendWindow -= n;
         connectionSendWindow -= n;
         at += n;
       } while (at < framed.length);
+      if (last) {
+        requestsEnded = true;
+      }
       out.flush();
+    }
+
+    /** Ends the request stream when no message did (no requests at all). */
+    void endRequests() throws IOException {
+      if (!requestsEnded) {
+        writeFrame(DATA, END_STREAM, id, new byte[0], 0, 0);
+        requestsEnded = true;
+        out.flush();
+      }
     }
 
     private void watch() {

@@ -14,6 +14,7 @@ import dev.jctr.api.snapshots.Snapshotter;
 import dev.jctr.metadata.plugin.MetadataPlugin;
 import dev.jctr.metadata.plugin.Snapshotters;
 import dev.jctr.metadata.pull.Puller;
+import dev.jctr.metadata.transfer.TransferLease;
 import io.grpc.BindableService;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -41,8 +42,8 @@ public final class PullService extends PullGrpc.PullImplBase {
     this.snapshotters = snapshotters;
     this.puller = new Puller(store, metadata.content(), metadata.leases(), metadata.images(),
         metadata.snapshots(), applier);
-    // pulls a previous run of the daemon was making died with it: let their leftovers go
-    metadata.leases().deleteLabelled(Puller.LEASE_LABEL);
+    // transfers a previous run of the daemon was making died with it: let their leftovers go
+    metadata.leases().deleteLabelled(TransferLease.LABEL);
   }
 
   @Override

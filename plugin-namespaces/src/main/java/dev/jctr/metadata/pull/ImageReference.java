@@ -8,9 +8,9 @@ import dev.jctr.api.errors.InvalidArgumentException;
  * with {@code docker.io} and {@code library/} filled in for short names and {@code latest} for
  * a missing tag.
  */
-record ImageReference(String host, String repository, String tag, String digest) {
+public record ImageReference(String host, String repository, String tag, String digest) {
 
-  static ImageReference parse(String text) {
+  public static ImageReference parse(String text) {
     if (text == null || text.isBlank() || !text.equals(text.strip())) {
       throw new InvalidArgumentException("image reference \"" + text + "\" is empty or padded");
     }

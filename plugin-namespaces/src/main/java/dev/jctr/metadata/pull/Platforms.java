@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.Locale;
 
 /** Platform names and containerd's default matching: the host's, then its compatible ones. */
-final class Platforms {
+public final class Platforms {
 
   private Platforms() {}
 
   /** This host as {@code os/arch}. */
-  static String host() {
+  public static String host() {
     return "linux/" + normalizeArchitecture(System.getProperty("os.arch"));
   }
 
@@ -24,7 +24,7 @@ final class Platforms {
   }
 
   /** Platforms acceptable for {@code wanted}, best first ({@code linux/amd64} also takes 386). */
-  static List<String> preference(String wanted) {
+  public static List<String> preference(String wanted) {
     return switch (wanted) {
       case "linux/amd64" -> List.of("linux/amd64", "linux/386");
       case "linux/arm64" -> List.of("linux/arm64", "linux/arm64/v8", "linux/arm/v8",
@@ -34,7 +34,7 @@ final class Platforms {
   }
 
   /** {@code os/arch[/variant]} of an index entry's {@code platform} object. */
-  static String of(JsonObject platform) {
+  public static String of(JsonObject platform) {
     if (platform == null) {
       return "";
     }

@@ -5,6 +5,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import static dev.jctr.metadata.transfer.ImageJson.diffIds;
+import static dev.jctr.metadata.transfer.ImageJson.mediaType;
+import static dev.jctr.metadata.transfer.ImageJson.object;
+import static dev.jctr.metadata.transfer.ImageJson.parse;
+import static dev.jctr.metadata.transfer.ImageJson.text;
+
 import dev.jctr.api.content.ContentStore;
 import dev.jctr.api.content.ContentWriter;
 import dev.jctr.api.content.Digests;
@@ -21,6 +27,9 @@ import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.ImageStore;
 import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.SnapshotStore;
+import dev.jctr.metadata.transfer.ImageJson;
+import dev.jctr.metadata.transfer.TransferLease;
+import dev.jctr.metadata.transfer.Unpacker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -28,8 +37,6 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -56,21 +63,15 @@ public final class Puller {
   public record Request(String reference, String platform, boolean plainHttp,
       String snapshotter, boolean unpack, String username, String password) {}
 
-  static final Map<String, String> INDEX_TYPES = Map.of(
-      "application/vnd.oci.image.index.v1+json", "index",
-      "application/vnd.docker.distribution.manifest.list.v2+json", "index");
   private static final int PARALLEL_LAYERS = 3;
 
-  /** Marks the leases pulls hold; a pull the daemon was running dies with it. */
-  public static final String LEASE_LABEL = "jctr.dev/pull";
-  private static final Duration LEASE_EXPIRY = Duration.ofHours(24);
 
   private final ContentStore store;
   private final ContentMetadata content;
   private final LeaseStore leases;
   private final ImageStore images;
   private final SnapshotStore snapshots;
-  private final LayerApplier applier;
+  private final Unpacker unpacker;
 
   public Puller(ContentStore store, ContentMetadata content, LeaseStore leases,
       ImageStore images, SnapshotStore snapshots, LayerApplier applier) {
@@ -79,14 +80,12 @@ public final class Puller {
     this.leases = leases;
     this.images = images;
     this.snapshots = snapshots;
-    this.applier = applier;
+    this.unpacker = new Unpacker(store, content, snapshots, applier);
   }
 
   public Image pull(String namespace, Request request, Snapshotter backend, Progress progress)
       throws IOException {
-    // the lease keeps what this pull stored from the collector until the image record holds it
-    String lease = leases.create(namespace, "", Map.of(LEASE_LABEL, "true",
-        "containerd.io/gc.expire", Instant.now().plus(LEASE_EXPIRY).toString())).getId();
+    String lease = TransferLease.create(leases, namespace);
     try {
       return pull(namespace, lease, request, backend, progress);
     } finally {
@@ -106,18 +105,18 @@ public final class Puller {
 
     progress.update(reference.toString(), "resolving", 0, 0);
     RegistryClient.Manifest root = registry.manifest(repository, reference.object());
-    JsonObject rootJson = json(root.bytes(), "manifest of " + reference);
+    JsonObject rootJson = parse(root.bytes(), "manifest of " + reference);
     String rootType = mediaType(rootJson, root.mediaType());
     Descriptor target = Descriptor.newBuilder().setMediaType(rootType).setDigest(root.digest())
         .setSize(root.bytes().length).build();
 
     RegistryClient.Manifest manifest = root;
     JsonObject manifestJson = rootJson;
-    if (INDEX_TYPES.containsKey(rootType)) {
+    if (ImageJson.INDEX_TYPES.containsKey(rootType)) {
       JsonObject chosen = choose(rootJson, platform, reference);
       String digest = Digests.validate(text(chosen, "digest"));
       manifest = registry.manifest(repository, digest);
-      manifestJson = json(manifest.bytes(), "manifest " + digest);
+      manifestJson = parse(manifest.bytes(), "manifest " + digest);
       Map<String, String> labels = new HashMap<>(source);
       labels.put("containerd.io/gc.ref.content.m.0", digest);
       storeBytes(namespace, lease, "index-" + root.digest(), root.bytes(), labels);
@@ -143,7 +142,7 @@ public final class Puller {
 
     fetch(namespace, lease, registry, repository, configDigest, config.get("size").getAsLong(),
         "config-", source, progress);
-    JsonObject configJson = json(read(configDigest), "config " + configDigest);
+    JsonObject configJson = parse(read(configDigest), "config " + configDigest);
     List<String> diffIds = diffIds(configJson, configDigest);
     if (diffIds.size() != layerList.size()) {
       throw new InvalidArgumentException("config " + configDigest + " names " + diffIds.size()
@@ -156,12 +155,8 @@ public final class Puller {
         if (request.unpack()) {
           // each layer is unpacked as soon as it and those below it are in: fetching the next
           // ones goes on meanwhile
-          String top = unpack(namespace, lease, request.snapshotter(), backend, layerList, diffIds,
-              fetches, progress);
-          content.update(namespace, dev.jctr.api.proto.containerd.services.content.v1.Info
-              .newBuilder().setDigest(configDigest)
-              .putLabels("containerd.io/gc.ref.snapshot." + request.snapshotter(), top).build(),
-              List.of("labels.containerd.io/gc.ref.snapshot." + request.snapshotter()));
+          unpacker.unpack(namespace, lease, request.snapshotter(), backend, configDigest,
+              layerList, diffIds, i -> await(fetches.get(i)), progress::update);
         }
         for (Future<?> fetch : fetches) {
           await(fetch);
@@ -327,98 +322,10 @@ public final class Puller {
     }
   }
 
-  /** Unpacks the layers in order; returns the top snapshot's chain ID. */
-  private String unpack(String namespace, String lease, String snapshotter, Snapshotter backend,
-      List<JsonObject> layers, List<String> diffIds, List<Future<?>> fetches, Progress progress)
-      throws IOException {
-    String parent = "";
-    for (int i = 0; i < layers.size(); i++) {
-      await(fetches.get(i));
-      String chain = i == 0 ? diffIds.get(0)
-          : Digests.of((parent + " " + diffIds.get(i)).getBytes(StandardCharsets.UTF_8));
-      String digest = text(layers.get(i), "digest");
-      if (snapshots.leaseIfPresent(namespace, snapshotter, chain, lease)) {
-        progress.update(digest, "unpacked", 0, 0);
-        parent = chain;
-        continue;
-      }
-      progress.update(digest, "unpacking", 0, 0);
-      String key = "extract-" + System.nanoTime() + "-" + chain;
-      List<Mount> mounts = snapshots.create(namespace, snapshotter, backend, false, key, parent,
-          Map.of("containerd.io/snapshot.ref", chain), lease);
-      try {
-        LayerApplier.Applied applied;
-        try (InputStream in = Channels.newInputStream(store.open(digest))) {
-          applied = applier.apply(in, text(layers.get(i), "mediaType"), mounts);
-        }
-        if (!applied.diffId().equals(diffIds.get(i))) {
-          throw new FailedPreconditionException("layer " + digest + " unpacks to "
-              + applied.diffId() + " but the image config says " + diffIds.get(i));
-        }
-        snapshots.commit(namespace, snapshotter, backend, chain, key, Map.of(), lease);
-      } catch (IOException | RuntimeException e) {
-        try {
-          backend.remove(snapshots.remove(namespace, snapshotter, key));
-        } catch (RuntimeException cleanup) {
-          e.addSuppressed(cleanup);
-        }
-        throw e;
-      }
-      progress.update(digest, "unpacked", 0, 0);
-      parent = chain;
-    }
-    return parent;
-  }
-
   private byte[] read(String digest) throws IOException {
     try (InputStream in = Channels.newInputStream(store.open(digest))) {
       return in.readAllBytes();
     }
   }
 
-  private static List<String> diffIds(JsonObject config, String digest) {
-    JsonObject rootfs = object(config, "rootfs");
-    if (rootfs == null || !rootfs.has("diff_ids") || !rootfs.get("diff_ids").isJsonArray()) {
-      throw new InvalidArgumentException("config " + digest + " has no rootfs.diff_ids");
-    }
-    List<String> ids = new ArrayList<>();
-    for (JsonElement id : rootfs.getAsJsonArray("diff_ids")) {
-      ids.add(Digests.validate(id.getAsString()));
-    }
-    return ids;
-  }
-
-  static JsonObject json(byte[] bytes, String what) {
-    try {
-      JsonElement parsed = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8));
-      if (!parsed.isJsonObject()) {
-        throw new InvalidArgumentException(what + " is not a JSON object");
-      }
-      return parsed.getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
-      throw new InvalidArgumentException(what + " is not JSON: " + e.getMessage());
-    }
-  }
-
-  private static String mediaType(JsonObject manifest, String header) {
-    if (manifest.has("mediaType") && manifest.get("mediaType").isJsonPrimitive()) {
-      return manifest.get("mediaType").getAsString();
-    }
-    if (manifest.has("manifests")) {
-      return "application/vnd.oci.image.index.v1+json";
-    }
-    return header.isEmpty() ? "application/vnd.oci.image.manifest.v1+json" : header;
-  }
-
-  private static JsonObject object(JsonObject parent, String name) {
-    return parent.has(name) && parent.get(name).isJsonObject()
-        ? parent.getAsJsonObject(name) : null;
-  }
-
-  private static String text(JsonObject object, String name) {
-    if (object == null || !object.has(name) || !object.get(name).isJsonPrimitive()) {
-      throw new InvalidArgumentException("descriptor without " + name + ": " + object);
-    }
-    return object.get(name).getAsString();
-  }
 }

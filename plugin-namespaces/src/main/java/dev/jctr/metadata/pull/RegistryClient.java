@@ -34,7 +34,7 @@ final class RegistryClient {
       "application/vnd.docker.distribution.manifest.list.v2+json",
       "application/vnd.docker.distribution.manifest.v2+json", "*/*");
   /** containerd refuses manifests above this size; so do we. */
-  static final int MAX_MANIFEST = 4 * 1048 * 1048;
+  static final int MAX_MANIFEST = dev.jctr.metadata.transfer.ImageJson.MAX_MANIFEST;
   private static final Pattern PARAMETER = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
   /** What a manifest request returned. */

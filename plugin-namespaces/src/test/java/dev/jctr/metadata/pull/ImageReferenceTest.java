@@ -45,7 +45,7 @@ class ImageReferenceTest {
 
   @Test
   void manifestsThatAreNotJsonObjectsAreRefused() {
-    assertThrows(InvalidArgumentException.class, () -> Puller.json("not json".getBytes(), "m"));
-    assertThrows(InvalidArgumentException.class, () -> Puller.json("[1,2]".getBytes(), "m"));
+    assertThrows(InvalidArgumentException.class, () -> dev.jctr.metadata.transfer.ImageJson.parse("not json".getBytes(), "m"));
+    assertThrows(InvalidArgumentException.class, () -> dev.jctr.metadata.transfer.ImageJson.parse("[1,2]".getBytes(), "m"));
   }
 }

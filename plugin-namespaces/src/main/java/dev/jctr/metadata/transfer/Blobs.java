@@ -1,0 +1,101 @@
+package dev.jctr.metadata.transfer;
+
+import dev.jctr.api.content.ContentStore;
+import dev.jctr.api.content.ContentWriter;
+import dev.jctr.api.errors.AlreadyExistsException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.metadata.store.ContentMetadata;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Map;
+
+/**
+ * Stores blobs for a transfer: streamed into a content writer, verified on commit, recorded in
+ * the namespace and added to the transfer's lease with no collection in between.
+ */
+public final class Blobs {
+
+  private final ContentStore store;
+  private final ContentMetadata content;
+
+  public Blobs(ContentStore store, ContentMetadata content) {
+    this.store = store;
+    this.content = content;
+  }
+
+  /**
+   * Stores {@code size} bytes from {@code in} as a blob of the namespace.
+   *
+   * @param expected the digest the bytes must have, or "" to take theirs
+   * @return the blob's digest; when {@code expected} is held already, {@code in} is not read
+   */
+  public String store(String namespace, String lease, String ref, InputStream in, long size,
+      String expected, Map<String, String> labels) throws IOException {
+    if (!expected.isEmpty()) {
+      if (content.leaseIfPresent(namespace, expected, lease)) {
+        return expected;
+      }
+      if (store.info(expected).isPresent()) {
+        share(namespace, expected, size, labels, lease);
+        return expected;
+      }
+    }
+    String digest = expected;
+    try (ContentWriter writer = store.writer(namespace + "/" + ref, size, expected)) {
+      writer.truncate();
+      byte[] buffer = new byte[1 << 20];
+      long left = size;
+      while (left > 0) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+        if (n < 0) {
+          throw new dev.jctr.api.errors.InvalidArgumentException(ref + " ends after "
+              + (size - left) + " of its " + size + " bytes");
+        }
+        writer.write(ByteBuffer.wrap(buffer, 0, n));
+        left -= n;
+      }
+      digest = writer.digest();
+      content.commitLock().lock();
+      try {
+        writer.commit(size, expected);
+        content.add(namespace, digest, size, labels, lease);
+        return digest;
+      } finally {
+        content.commitLock().unlock();
+      }
+    } catch (AlreadyExistsException e) {
+      // stored meanwhile by someone else: shared below
+    } catch (IOException | RuntimeException e) {
+      abandon(namespace + "/" + ref, e);
+      throw e;
+    }
+    share(namespace, digest, size, labels, lease);
+    return digest;
+  }
+
+  /** A transfer that failed leaves no ingest behind: it will not be resumed. */
+  private void abandon(String ref, Exception cause) {
+    try {
+      if (store.status(ref).isPresent()) {
+        store.abort(ref);
+      }
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Records a blob the store has already (another namespace's, or another transfer's). */
+  public void share(String namespace, String digest, long size, Map<String, String> labels,
+      String lease) {
+    content.commitLock().lock();
+    try {
+      if (store.info(digest).isEmpty()) {
+        throw new NotFoundException("blob " + digest + " went while being shared; try again");
+      }
+      content.add(namespace, digest, size, labels, lease);
+    } finally {
+      content.commitLock().unlock();
+    }
+  }
+}
