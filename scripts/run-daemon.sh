@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds the distribution and starts jctrd on its embedded defaults (root /var/lib/jctr, state
-# /run/jctr, socket /run/jctr/jctrd.sock), shows it answering through jctr and containerd's ctr,
-# then keeps it in the foreground until Ctrl-C.
+# Builds the distribution and a busybox image (from Debian's busybox-static, no network), starts
+# jctrd on its embedded defaults (root /var/lib/jctr, state /run/jctr, socket
+# /run/jctr/jctrd.sock), imports the image, shows it answering through jctr and containerd's
+# ctr, then keeps it in the foreground until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh package -DskipTests -q
 dist=distribution/target/jctr-0.1.0/jctr-0.1.0
+image=distribution/target/images/busybox.tar
+scripts/build-busybox-image.sh "$image" >/dev/null
 "$dist/bin/jctrd" "$@" &
 daemon=$!
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT INT TERM
@@ -17,6 +20,9 @@ done
 for _ in $(seq 100); do [ -S "$socket" ] && break; kill -0 "$daemon" || exit 1; sleep 0.1; done
 echo "--- jctr version"; "$dist/bin/jctr" --address "$socket" version
 echo "--- jctr plugins ls"; "$dist/bin/jctr" --address "$socket" plugins ls
+echo "--- jctr images import $image"
+"$dist/bin/jctr" --address "$socket" images import "$image"
+echo "--- jctr images ls"; "$dist/bin/jctr" --address "$socket" images ls
 if command -v ctr >/dev/null; then
   echo "--- ctr --address $socket version"; ctr --address "$socket" version
 fi
