@@ -51,6 +51,9 @@ final class ImagesCommand {
                 .option(Option.flag("fetch only, do not unpack", "--skip-unpack"))
                 .option(Option.value("USER:PASSWORD", "registry credentials", "-u", "--user")
                     .withDefault(""))
+                .option(Option.value("DIR", "hosts directory: DIR/<host>/hosts.toml names "
+                    + "mirrors, CA files, skip_verify (default: jctrd's config_path)",
+                    "--hosts-dir").withDefault(""))
                 .positional("REF", "the image, e.g. 127.0.0.1:5000/team/app:1")
                 .runs(ImagesCommand::pull),
             Command.named("inspect").describe("Print an image record as JSON.")
@@ -112,7 +115,9 @@ final class ImagesCommand {
         .setPlainHttp(args.flag("--plain-http")).setPlatform(args.value("--platform"))
         .setSnapshotter(args.value("--snapshotter")).setSkipUnpack(args.flag("--skip-unpack"))
         .setUsername(colon < 0 ? user : user.substring(0, colon))
-        .setPassword(colon < 0 ? "" : user.substring(colon + 1)).build();
+        .setPassword(colon < 0 ? "" : user.substring(colon + 1))
+        .setHostsDir(args.value("--hosts-dir").isEmpty() ? ""
+            : Path.of(args.value("--hosts-dir")).toAbsolutePath().toString()).build();
     PullDisplay display = new PullDisplay(root.err(), System.console() != null);
     Iterator<PullProgress> updates = root.stream(PullGrpc.getPullMethod(), request);
     Image image = null;

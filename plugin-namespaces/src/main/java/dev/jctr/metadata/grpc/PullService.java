@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /**
@@ -35,15 +36,31 @@ public final class PullService extends PullGrpc.PullImplBase {
 
   private final Puller puller;
   private final Snapshotters snapshotters;
+  private volatile String configPath;
+
+  /** {@code [plugins."io.jctr.grpc.v1.pull"]}. */
+  public @interface Config {
+    /**
+     * {@code config_path}: containerd's hosts directory, {@code <dir>/<host>/hosts.toml}
+     * (mirrors, CA files, skip_verify, headers); a pull may name another.
+     */
+    String configPath() default "/etc/containerd/certs.d";
+  }
 
   @Activate
   public PullService(@Reference MetadataPlugin metadata, @Reference ContentStore store,
-      @Reference LayerApplier applier, @Reference Snapshotters snapshotters) {
+      @Reference LayerApplier applier, @Reference Snapshotters snapshotters, Config config) {
     this.snapshotters = snapshotters;
+    modified(config);
     this.puller = new Puller(store, metadata.content(), metadata.leases(), metadata.images(),
         metadata.snapshots(), applier);
     // transfers a previous run of the daemon was making died with it: let their leftovers go
     metadata.leases().deleteLabelled(TransferLease.LABEL);
+  }
+
+  @Modified
+  void modified(Config config) {
+    this.configPath = config.configPath();
   }
 
   @Override
@@ -70,7 +87,8 @@ public final class PullService extends PullGrpc.PullImplBase {
     try {
       image = puller.pull(namespace, new Puller.Request(request.getRef(),
           request.getPlatform(), request.getPlainHttp(), snapshotter, !request.getSkipUnpack(),
-          request.getUsername(), request.getPassword()), backend, progress);
+          request.getUsername(), request.getPassword(), request.getHostsDir().isEmpty()
+              ? configPath : request.getHostsDir()), backend, progress);
     } catch (IOException e) {
       throw new UncheckedIOException("pull " + request.getRef() + ": " + e.getMessage(), e);
     }

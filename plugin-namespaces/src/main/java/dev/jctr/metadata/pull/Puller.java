@@ -61,7 +61,7 @@ public final class Puller {
 
   /** What to pull and how. */
   public record Request(String reference, String platform, boolean plainHttp,
-      String snapshotter, boolean unpack, String username, String password) {}
+      String snapshotter, boolean unpack, String username, String password, String hostsDir) {}
 
   private static final int PARALLEL_LAYERS = 3;
 
@@ -97,8 +97,8 @@ public final class Puller {
       Progress progress) throws IOException {
     ImageReference reference = ImageReference.parse(request.reference());
     String platform = request.platform().isEmpty() ? Platforms.host() : request.platform();
-    RegistryClient registry = new RegistryClient(reference.registry(), request.plainHttp(),
-        request.username(), request.password());
+    RegistryClient registry = new RegistryClient(RegistryHosts.of(request.hostsDir(),
+        reference, request.plainHttp()), request.username(), request.password());
     String repository = reference.repository();
     Map<String, String> source = Map.of("containerd.io/distribution.source."
         + reference.host(), repository);

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -43,27 +44,58 @@ final class RegistryClient {
   /** A blob response: the body, and whether it starts at the offset asked for. */
   record Blob(InputStream body, boolean resumed, long length) {}
 
-  private final String base;
+  private final List<RegistryHosts.Host> hosts;
   private final String username;
   private final String password;
-  private final HttpClient http;
   private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
-  RegistryClient(String registry, boolean plainHttp, String username, String password) {
-    this.base = (plainHttp ? "http://" : "https://") + registry;
+  RegistryClient(List<RegistryHosts.Host> hosts, String username, String password) {
+    this.hosts = hosts;
     this.username = username;
     this.password = password;
-    this.http = HttpClient.newBuilder()
-        // HTTP/2 over TLS where offered; over plain HTTP no upgrade dance, as registries do
-        .version(plainHttp ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2)
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .connectTimeout(Duration.ofSeconds(30))
-        .build();
+  }
+
+  /** Tries each host able to {@code resolve} (or pull), in order; the last failure stands. */
+  private <T> T first(boolean resolve, Attempt<T> attempt) throws IOException {
+    RuntimeException failure = null;
+    IOException ioFailure = null;
+    for (RegistryHosts.Host host : hosts) {
+      if (resolve ? !host.resolve() : !host.pull()) {
+        continue;
+      }
+      try {
+        return attempt.on(host);
+      } catch (NotFoundException | UnavailableException e) {
+        failure = e; // a mirror without it, or down: the next host may do
+        ioFailure = null;
+      } catch (IOException e) {
+        ioFailure = e;
+        failure = null;
+      }
+    }
+    if (ioFailure != null) {
+      throw ioFailure;
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    throw new FailedPreconditionException("no host in hosts.toml may " + (resolve ? "resolve"
+        : "pull") + " images");
+  }
+
+  private interface Attempt<T> {
+    T on(RegistryHosts.Host host) throws IOException;
   }
 
   Manifest manifest(String repository, String object) throws IOException {
-    HttpResponse<InputStream> response = send(repository, "/v2/" + repository + "/manifests/"
-        + object, Map.of("Accept", ACCEPT));
+    return first(!object.startsWith("sha256:"), host -> manifest(host, repository, object));
+  }
+
+  private Manifest manifest(RegistryHosts.Host host, String repository, String object)
+      throws IOException {
+    String base = host.v2();
+    HttpResponse<InputStream> response = send(host, repository, "/" + repository
+        + "/manifests/" + object, Map.of("Accept", ACCEPT));
     try (InputStream body = response.body()) {
       long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
       if (declared > MAX_MANIFEST) {
@@ -88,23 +120,32 @@ final class RegistryClient {
 
   /** A blob from {@code offset} (a Range request when above 0). */
   Blob blob(String repository, String digest, long offset) throws IOException {
+    return first(false, host -> blob(host, repository, digest, offset));
+  }
+
+  private Blob blob(RegistryHosts.Host host, String repository, String digest, long offset)
+      throws IOException {
     Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-")
         : Map.of();
-    HttpResponse<InputStream> response = send(repository, "/v2/" + repository + "/blobs/"
+    HttpResponse<InputStream> response = send(host, repository, "/" + repository + "/blobs/"
         + digest, headers);
     boolean resumed = offset > 0 && response.statusCode() == 206;
     return new Blob(response.body(), resumed,
         response.headers().firstValueAsLong("Content-Length").orElse(-1));
   }
 
-  private HttpResponse<InputStream> send(String repository, String path,
-      Map<String, String> headers) throws IOException {
+  private HttpResponse<InputStream> send(RegistryHosts.Host host, String repository,
+      String path, Map<String, String> headers) throws IOException {
+    String base = host.v2();
+    HttpClient http = host.http();
     String scope = "repository:" + repository + ":pull";
+    String tokenKey = base + " " + scope;
     for (int attempt = 0; attempt < 2; attempt++) {
       HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
           .timeout(Duration.ofMinutes(10)).header("User-Agent", "jctr/0.1");
+      host.headers().forEach(request::header);
       headers.forEach(request::header);
-      String authorization = tokens.get(scope);
+      String authorization = tokens.get(tokenKey);
       if (authorization != null) {
         request.header("Authorization", authorization);
       }
@@ -114,6 +155,10 @@ final class RegistryClient {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted talking to " + base, e);
+      } catch (javax.net.ssl.SSLException e) {
+        throw new FailedPreconditionException("TLS with " + base + ": " + e.getMessage()
+            + " (trust its CA with ca = \"...\" in its hosts.toml, or for a registry without"
+            + " TLS pull with --plain-http)");
       } catch (IOException e) {
         throw new UnavailableException("registry " + base + ": " + e.getMessage()
             + " (for a registry without TLS, pull with --plain-http)", e);
@@ -121,8 +166,8 @@ final class RegistryClient {
       int status = response.statusCode();
       if (status == 401 && attempt == 0) {
         response.body().close();
-        tokens.put(scope, authorize(response.headers().firstValue("WWW-Authenticate")
-            .orElse(""), scope));
+        tokens.put(tokenKey, authorize(http, base, response.headers()
+            .firstValue("WWW-Authenticate").orElse(""), scope));
         continue;
       }
       if (status == 200 || status == 206) {
@@ -145,7 +190,8 @@ final class RegistryClient {
   }
 
   /** The Authorization header value a challenge asks for. */
-  private String authorize(String challenge, String scope) throws IOException {
+  private String authorize(HttpClient http, String base, String challenge, String scope)
+      throws IOException {
     if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
       if (username.isEmpty()) {
         throw new FailedPreconditionException(base + " asks for basic credentials; none given");
