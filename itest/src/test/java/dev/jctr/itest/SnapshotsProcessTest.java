@@ -129,6 +129,40 @@ class SnapshotsProcessTest {
   }
 
   @Test
+  void ctrSnapshotsDiffMakesALayerOfAdditionsChangesAndWhiteouts(@TempDir Path dir)
+      throws Exception {
+    Path m = Files.createDirectory(dir.resolve("m"));
+    ctr("-n", "diff", "snapshots", "prepare", "d-base").requireSuccess("prepare");
+    mount(ctr("-n", "diff", "snapshots", "mounts", m.toString(), "d-base"), m);
+    Files.writeString(m.resolve("kept.txt"), "kept\n");
+    Files.writeString(m.resolve("changed.txt"), "before\n");
+    Files.writeString(m.resolve("removed.txt"), "removed\n");
+    unmount(m);
+    ctr("-n", "diff", "snapshots", "commit", "d-base-c", "d-base").requireSuccess("commit");
+    ctr("-n", "diff", "snapshots", "prepare", "d-top", "d-base-c").requireSuccess("prepare");
+    mount(ctr("-n", "diff", "snapshots", "mounts", m.toString(), "d-top"), m);
+    Files.writeString(m.resolve("changed.txt"), "after, longer\n");
+    Files.delete(m.resolve("removed.txt"));
+    Files.createDirectories(m.resolve("new/dir"));
+    Files.writeString(m.resolve("new/dir/file"), "new\n");
+    unmount(m);
+    Path layer = dir.resolve("layer.tgz");
+    Commands.run(COMMAND, List.of("sh", "-c", ctr + " --address " + daemon.socket()
+        + " -n diff snapshots diff d-top > " + layer)).requireSuccess("ctr snapshots diff");
+    List<String> entries = Commands.run(COMMAND, List.of("tar", "tzf", layer.toString()))
+        .requireSuccess("tar tzf").stdout().lines().sorted().toList();
+    assertEquals(List.of(".wh.removed.txt", "changed.txt", "new/", "new/dir/", "new/dir/file"),
+        entries, "what the top changed, and a whiteout for what it removed");
+    String layerDigest = "sha256:" + Commands.run(COMMAND, List.of("sha256sum",
+        layer.toString())).stdout().split(" ")[0];
+    String listed = ctr("-n", "diff", "content", "ls").stdout();
+    assertTrue(listed.contains(layerDigest) && listed.contains("containerd.io/uncompressed="),
+        "the layer is in the content store with its diffID: " + listed);
+    ctr("-n", "diff", "snapshots", "rm", "d-top").requireSuccess("rm");
+    ctr("-n", "diff", "snapshots", "rm", "d-base-c").requireSuccess("rm");
+  }
+
+  @Test
   void theSameKeyInTwoNamespacesIsTwoSnapshots() {
     jctr("-n", "k8s.io", "snapshots", "prepare", "shared").requireSuccess("k8s.io prepare");
     jctr("-n", "moby", "snapshots", "prepare", "shared").requireSuccess("moby prepare");

@@ -2,6 +2,7 @@ package dev.jctr.diff.tar;
 
 import dev.jctr.api.content.Digests;
 import dev.jctr.api.diff.LayerApplier;
+import dev.jctr.api.diff.LayerDiffer;
 import dev.jctr.api.errors.InvalidArgumentException;
 import dev.jctr.api.mount.Mount;
 import dev.jctr.api.plugin.Plugin;
@@ -21,15 +22,25 @@ import java.util.zip.GZIPInputStream;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * containerd's {@code io.containerd.differ.v1.walking} applier: decompresses a layer (gzip,
+ * containerd's {@code io.containerd.differ.v1.walking}: makes layers from two mounts
+ * ({@link TreeDiffer}) and applies them: decompresses a layer (gzip,
  * zstd), hashes
  * the tar stream (the diffID), and extracts it onto an active snapshot. An overlay mount is
  * applied straight into its upper directory with overlay whiteouts, as containerd does; a
  * writable bind mount is applied into its source directory.
  */
-@Component(service = LayerApplier.class, name = "io.containerd.differ.v1.walking")
+@Component(service = {LayerApplier.class, LayerDiffer.class},
+    name = "io.containerd.differ.v1.walking")
 @Plugin(type = PluginTypes.DIFF, id = "walking")
-public final class TarApplier implements LayerApplier {
+public final class TarApplier implements LayerApplier, LayerDiffer {
+
+  private final TreeDiffer differ = new TreeDiffer();
+
+  @Override
+  public Produced diff(List<Mount> lower, List<Mount> upper, String mediaType,
+      java.io.OutputStream out) throws IOException {
+    return differ.diff(lower, upper, mediaType, out);
+  }
 
   @Override
   public Applied apply(InputStream layer, String mediaType, List<Mount> mounts)
