@@ -36,6 +36,8 @@ final class ContentCommand {
             Command.named("delete", "rm", "del", "remove").describe("Delete blobs.")
                 .positionals("DIGEST", 1, Command.MANY, "the blobs")
                 .runs(ContentCommand::remove),
+            ImagesCommand.pullCommand(Command.named("fetch").describe("Fetch an image's "
+                + "content into jctrd and record the image, without unpacking it."), true),
             Command.named("active").describe("List ingests in progress: REF, SIZE, AGE.")
                 .runs(ContentCommand::active));
   }

@@ -41,21 +41,17 @@ final class ImagesCommand {
                 .option(Option.flag("print only the names", "-q", "--quiet"))
                 .positionals("FILTER", 0, Command.MANY, "filters, e.g. name~=busybox")
                 .runs(ImagesCommand::list),
-            Command.named("pull").describe("Pull an image into jctrd (fetched and unpacked "
-                    + "by the daemon).")
-                .option(Option.flag("use HTTP, not HTTPS, for the registry", "--plain-http"))
-                .option(Option.value("OS/ARCH", "platform (default: the daemon's)",
-                    "--platform").withDefault(""))
-                .option(Option.value("NAME", "snapshotter to unpack into", "--snapshotter")
-                    .withDefault("overlayfs"))
-                .option(Option.flag("fetch only, do not unpack", "--skip-unpack"))
-                .option(Option.value("USER:PASSWORD", "registry credentials", "-u", "--user")
-                    .withDefault(""))
-                .option(Option.value("DIR", "hosts directory: DIR/<host>/hosts.toml names "
-                    + "mirrors, CA files, skip_verify (default: jctrd's config_path)",
-                    "--hosts-dir").withDefault(""))
-                .positional("REF", "the image, e.g. 127.0.0.1:5000/team/app:1")
-                .runs(ImagesCommand::pull),
+            pullCommand(Command.named("pull").describe("Pull an image into jctrd (fetched and "
+                + "unpacked by the daemon)."), false),
+            Command.named("check").describe("Check that images are complete (index or "
+                    + "manifest, config, layers in the store) and unpacked: REF, TYPE, DIGEST, "
+                    + "STATUS, SIZE, UNPACKED.")
+                .option(Option.value("NAME", "snapshotter to look for unpacked layers in",
+                    "--snapshotter").withDefault("overlayfs"))
+                .option(Option.flag("print only the names of incomplete images", "-q",
+                    "--quiet"))
+                .positionals("FILTER", 0, Command.MANY, "filters, e.g. name~=busybox")
+                .runs(ImagesCommand::check),
             Command.named("inspect").describe("Print an image record as JSON.")
                 .positional("REF", "the image")
                 .runs(ImagesCommand::inspect),
@@ -108,12 +104,13 @@ final class ImagesCommand {
     return 0;
   }
 
-  private static int pull(Jctr root, Parsed args) {
+  private static int pull(Jctr root, Parsed args, boolean fetchOnly) {
     String user = args.value("--user");
     int colon = user.indexOf(':');
     PullRequest request = PullRequest.newBuilder().setRef(args.positional(0))
         .setPlainHttp(args.flag("--plain-http")).setPlatform(args.value("--platform"))
-        .setSnapshotter(args.value("--snapshotter")).setSkipUnpack(args.flag("--skip-unpack"))
+        .setSnapshotter(fetchOnly ? "" : args.value("--snapshotter"))
+        .setSkipUnpack(fetchOnly || args.flag("--skip-unpack"))
         .setUsername(colon < 0 ? user : user.substring(0, colon))
         .setPassword(colon < 0 ? "" : user.substring(colon + 1))
         .setHostsDir(args.value("--hosts-dir").isEmpty() ? ""
@@ -135,6 +132,25 @@ final class ImagesCommand {
     }
     root.out().println(image.getName() + " " + image.getTarget().getDigest());
     return 0;
+  }
+
+  /** The pull options on {@code command}; a fetch ({@code fetchOnly}) never unpacks. */
+  static Command pullCommand(Command command, boolean fetchOnly) {
+    command.option(Option.flag("use HTTP, not HTTPS, for the registry", "--plain-http"))
+        .option(Option.value("OS/ARCH", "platform (default: the daemon's)", "--platform")
+            .withDefault(""))
+        .option(Option.value("USER:PASSWORD", "registry credentials", "-u", "--user")
+            .withDefault(""))
+        .option(Option.value("DIR", "hosts directory: DIR/<host>/hosts.toml names mirrors, CA "
+            + "files, skip_verify (default: jctrd's config_path)", "--hosts-dir")
+            .withDefault(""))
+        .positional("REF", "the image, e.g. 127.0.0.1:5000/team/app:1");
+    if (!fetchOnly) {
+      command.option(Option.value("NAME", "snapshotter to unpack into", "--snapshotter")
+              .withDefault("overlayfs"))
+          .option(Option.flag("fetch only, do not unpack", "--skip-unpack"));
+    }
+    return command.runs((root, args) -> pull(root, args, fetchOnly));
   }
 
   private static int importArchive(Jctr root, Parsed args) throws IOException {
@@ -232,6 +248,32 @@ final class ImagesCommand {
       root.err().flush();
     }
     return 0;
+  }
+
+  private static int check(Jctr root, Parsed args) throws IOException {
+    List<Image> images = root.call(ImagesGrpc.getListMethod(), ListImagesRequest.newBuilder()
+        .addAllFilters(args.positionals()).build()).getImagesList();
+    ImageCheck checker = new ImageCheck(root, args.value("--snapshotter"));
+    Table table = new Table("REF", "TYPE", "DIGEST", "STATUS", "SIZE", "UNPACKED");
+    boolean allComplete = true;
+    for (Image image : images) {
+      ImageCheck.Result result = checker.check(image);
+      boolean complete = result.present() == result.needed();
+      allComplete &= complete;
+      if (args.flag("--quiet")) {
+        if (!complete) {
+          root.out().println(image.getName());
+        }
+        continue;
+      }
+      table.row(image.getName(), image.getTarget().getMediaType(),
+          image.getTarget().getDigest(), result.status(),
+          SnapshotsCommand.humanSize(result.size()), Boolean.toString(result.unpacked()));
+    }
+    if (!args.flag("--quiet")) {
+      table.print(root.out());
+    }
+    return allComplete ? 0 : 1;
   }
 
   private static int inspect(Jctr root, Parsed args) {

@@ -82,6 +82,21 @@ class ArchivesProcessTest {
         .requireSuccess("jctr import of jctr's export");
     assertEquals("docker.io/local/round:1", jctr("-n", "again", "images", "ls", "-q").stdout()
         .strip());
+
+    // check: complete and unpacked here, complete but not unpacked there, incomplete once a
+    // layer is gone
+    String checked = jctr("-n", "arch", "images", "check").requireSuccess("check").stdout();
+    assertTrue(checked.contains("complete") && checked.lines().anyMatch(l -> l.endsWith("true")),
+        checked);
+    String notUnpacked = jctr("-n", "again", "images", "check").requireSuccess("check")
+        .stdout();
+    assertTrue(notUnpacked.lines().anyMatch(l -> l.contains("complete") && l.endsWith("false")),
+        notUnpacked);
+    String layer = image.blobs().keySet().iterator().next();
+    jctr("-n", "again", "content", "rm", layer).requireSuccess("content rm");
+    CommandResult incomplete = jctr("-n", "again", "images", "check");
+    assertEquals(1, incomplete.exitCode(), incomplete.stdout());
+    assertTrue(incomplete.stdout().contains("incomplete (3/4)"), incomplete.stdout());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.jctr.itest;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,11 @@ class RegistryHostsProcessTest {
       mirrored.requireSuccess("pull through the mirror");
       assertTrue(jctr("-n", "mirror", "images", "ls", "-q").stdout()
           .contains("nowhere.invalid/test/mirrored:1"));
+      // content fetch: the image and its blobs, nothing unpacked
+      jctr("-n", "fetched", "content", "fetch", "--plain-http", registry.host()
+          + "/test/mirrored:1").requireSuccess("content fetch");
+      assertEquals(3, jctr("-n", "fetched", "content", "ls", "-q").stdout().lines().count());
+      assertEquals("", jctr("-n", "fetched", "snapshots", "ls", "-q").stdout().strip());
 
       // the same storage served over TLS with a self-signed certificate
       String openssl = Commands.requireTool("openssl", "openssl");
