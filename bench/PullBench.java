@@ -121,10 +121,24 @@ public final class PullBench {
     }
   }
 
+  /** PULL_BENCH_TRACE=1 prints each progress line of the clients with its time. */
+  private static final boolean TRACE = "1".equals(System.getenv("PULL_BENCH_TRACE"));
+
   private static double time(List<String> command) throws Exception {
     long start = System.nanoTime();
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        .redirectOutput(TRACE ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.DISCARD)
+        .start();
+    if (TRACE) {
+      System.out.println("trace: " + String.join(" ", command));
+      try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+          process.getInputStream()))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          System.out.printf("  %7.3f s  %s%n", (System.nanoTime() - start) / 1e9, line);
+        }
+      }
+    }
     if (!process.waitFor(600, TimeUnit.SECONDS) || process.exitValue() != 0) {
       process.destroyForcibly();
       throw new IllegalStateException("failed: " + command);

@@ -67,6 +67,11 @@ class RegistryHostsProcessTest {
           + "/test/mirrored:1").requireSuccess("content fetch");
       assertEquals(3, jctr("-n", "fetched", "content", "ls", "-q").stdout().lines().count());
       assertEquals("", jctr("-n", "fetched", "snapshots", "ls", "-q").stdout().strip());
+      // and Debian's ctr fetching client-side into jctrd's store
+      Commands.run(COMMAND, List.of(Commands.requireTool("ctr", "containerd"), "--address",
+          daemon.socket().toString(), "-n", "ctrfetch", "content", "fetch", "--plain-http",
+          registry.host() + "/test/mirrored:1")).requireSuccess("ctr content fetch");
+      assertEquals(3, jctr("-n", "ctrfetch", "content", "ls", "-q").stdout().lines().count());
 
       // the same storage served over TLS with a self-signed certificate
       String openssl = Commands.requireTool("openssl", "openssl");
