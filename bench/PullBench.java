@@ -54,6 +54,15 @@ public final class PullBench {
       System.out.printf("(%d rounds, %d CPUs, java %s)%n", rounds,
           Runtime.getRuntime().availableProcessors(), Runtime.version());
     } finally {
+      if (TRACE) {
+        try (var logs = Files.walk(work)) {
+          for (Path log : logs.filter(p -> p.getFileName().toString().equals("jctrd.log"))
+              .toList()) {
+            Files.readAllLines(log).stream().filter(l -> l.contains("unpack sha256"))
+                .forEach(l -> System.out.println("jctrd: " + l));
+          }
+        }
+      }
       deleteTree(work);
     }
   }
@@ -73,8 +82,11 @@ public final class PullBench {
     Path socket = dir.resolve("jctrd.sock");
     Process daemon = new ProcessBuilder(dist.resolve("bin/jctrd").toString(), "--root",
         dir.resolve("root").toString(), "--state", dir.resolve("state").toString(),
-        "--address", socket.toString(), "--log-level", "warn")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        "--address", socket.toString(), "--log-level", TRACE ? "debug" : "warn")
+        .redirectErrorStream(true).redirectOutput(TRACE
+            ? ProcessBuilder.Redirect.to(Files.createDirectories(dir).resolve("jctrd.log")
+                .toFile())
+            : ProcessBuilder.Redirect.DISCARD).start();
     try {
       List<String> jctr = List.of(dist.resolve("bin/jctr").toString(), "--address",
           socket.toString(), "--timeout", "600", "images", "pull", "--plain-http");

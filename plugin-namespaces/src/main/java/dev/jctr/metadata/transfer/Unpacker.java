@@ -12,6 +12,8 @@ import dev.jctr.api.snapshots.Snapshotter;
 import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.SnapshotStore;
 import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +27,8 @@ import java.util.Map;
  * {@code containerd.io/gc.ref.snapshot.<snapshotter>} = the top chain ID, as containerd does.
  */
 public final class Unpacker {
+
+  private static final Logger LOG = System.getLogger(Unpacker.class.getName());
 
   /** Where an unpack is: one call per change worth showing. */
   public interface Progress {
@@ -81,14 +85,18 @@ public final class Unpacker {
         continue;
       }
       progress.update(digest, "unpacking", 0, 0);
+      long started = System.nanoTime();
       String key = "extract-" + System.nanoTime() + "-" + chain;
       List<Mount> mounts = snapshots.create(namespace, snapshotter, backend, false, key, parent,
           Map.of("containerd.io/snapshot.ref", chain), lease);
+      long prepared = System.nanoTime();
+      long appliedAt;
       try {
         LayerApplier.Applied applied;
         try (InputStream in = Channels.newInputStream(store.open(digest))) {
           applied = applier.apply(in, ImageJson.text(layers.get(i), "mediaType"), mounts);
         }
+        appliedAt = System.nanoTime();
         if (!applied.diffId().equals(diffIds.get(i))) {
           throw new FailedPreconditionException("layer " + digest + " unpacks to "
               + applied.diffId() + " but the image config says " + diffIds.get(i));
@@ -102,6 +110,10 @@ public final class Unpacker {
         }
         throw e;
       }
+      long committed = System.nanoTime();
+      LOG.log(Level.DEBUG, () -> String.format("unpack %s: prepare %.1f ms, apply %.1f ms,"
+          + " commit %.1f ms", digest, (prepared - started) / 1e6, (appliedAt - prepared) / 1e6,
+          (committed - appliedAt) / 1e6));
       progress.update(digest, "unpacked", 0, 0);
       parent = chain;
     }
