@@ -56,7 +56,7 @@ public final class PullService extends PullGrpc.PullImplBase {
         metadata.snapshots(), applier);
     // transfers a previous run of the daemon was making died with it: let their leftovers go
     metadata.leases().deleteLabelled(TransferLease.LABEL);
-    // the first pull should not wait for the JIT: hashing and inflating get compiled now
+    // the first pull should not wait for the HTTP client's first build
     Thread.ofPlatform().name("jctr-pull-warmup").daemon().priority(Thread.MIN_PRIORITY)
         .start(Puller::warmUp);
   }

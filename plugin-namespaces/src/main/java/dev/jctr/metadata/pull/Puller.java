@@ -84,36 +84,11 @@ public final class Puller {
   }
 
   /**
-   * Loads the HTTP client and runs a pull's hot loops (SHA-256, gzip inflate with its CRC) over
-   * 24 MiB of throw-away data, so that they are compiled, with their intrinsics, before the
-   * first real pull needs them: otherwise it runs them interpreted and through C1, several
-   * times slower.
+   * Builds an HTTP client once, off the request path: the first build loads TLS and the
+   * default trust store, which would otherwise sit in the first pull.
    */
   public static void warmUp() {
-    // the HTTP client's first build loads TLS and the default trust store
     java.net.http.HttpClient.newBuilder().build().close();
-    try {
-      byte[] chunk = new byte[1 << 16];
-      new java.util.Random(1).nextBytes(chunk);
-      java.io.ByteArrayOutputStream compressed = new java.io.ByteArrayOutputStream();
-      try (var gzip = new java.util.zip.GZIPOutputStream(compressed)) {
-        gzip.write(chunk);
-      }
-      byte[] gzipped = compressed.toByteArray();
-      java.security.MessageDigest sha256 = Digests.sha256();
-      byte[] out = new byte[chunk.length];
-      for (int i = 0; i < 384; i++) {
-        sha256.update(chunk);
-        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(
-            gzipped))) {
-          while (in.read(out) > 0) {
-            // inflate only
-          }
-        }
-      }
-    } catch (IOException e) {
-      // only a warm-up
-    }
   }
 
   public Image pull(String namespace, Request request, Snapshotter backend, Progress progress)
