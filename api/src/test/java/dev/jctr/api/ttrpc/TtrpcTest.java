@@ -1,0 +1,156 @@
+package dev.jctr.api.ttrpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.proto.ttrpc.Request;
+import dev.jctr.api.proto.ttrpc.Response;
+import io.grpc.Status;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ttrpc framing against bytes written from the protocol description, and a real socket. */
+class TtrpcTest {
+
+  private static final HexFormat HEX = HexFormat.of();
+
+  /** Request{service "s", method "m", payload 08 01} on stream 1, unary. */
+  private static final String UNARY_REQUEST = "0000000a" + "00000001" + "01" + "00"
+      + "0a0173" + "12016d" + "1a020801";
+
+  @Test
+  void aUnaryRequestFrameIsTheBytesTheProtocolDescribes() {
+    Request request = Request.newBuilder().setService("s").setMethod("m")
+        .setPayload(com.google.protobuf.ByteString.copyFrom(new byte[] {8, 1})).build();
+    byte[] encoded = new Frame(1, Frame.REQUEST, (byte) 0, request.toByteArray()).encode();
+    assertEquals(UNARY_REQUEST, HEX.formatHex(encoded));
+  }
+
+  @Test
+  void framesAreReadBackAndShortOrOversizedOnesAreRefused() throws Exception {
+    Frame frame = Frame.read(new ByteArrayInputStream(HEX.parseHex(UNARY_REQUEST)));
+    assertEquals(1, frame.streamId());
+    assertEquals(Frame.REQUEST, frame.type());
+    assertEquals("m", Request.parseFrom(frame.payload()).getMethod());
+    assertNull(Frame.read(new ByteArrayInputStream(new byte[0])), "clean end");
+    assertThrows(EOFException.class, () -> Frame.read(new ByteArrayInputStream(
+        HEX.parseHex("0000000a0000"))));
+    assertThrows(EOFException.class, () -> Frame.read(new ByteArrayInputStream(
+        HEX.parseHex("0000000a000000010100" + "0a01"))));
+    // a 4 MiB + 1 payload is skipped and reported; the frame after it reads normally
+    ByteArrayOutputStream stream = new ByteArrayOutputStream();
+    stream.write(HEX.parseHex("00400001" + "00000003" + "01" + "00"));
+    stream.write(new byte[(4 << 20) + 1]);
+    stream.write(HEX.parseHex(UNARY_REQUEST));
+    InputStream in = new ByteArrayInputStream(stream.toByteArray());
+    Frame.TooLargeException tooLarge = assertThrows(Frame.TooLargeException.class,
+        () -> Frame.read(in));
+    assertEquals(3, tooLarge.streamId());
+    assertEquals(1, Frame.read(in).streamId());
+  }
+
+  @Test
+  void clientAndServerCallOverAUnixSocketConcurrently(@TempDir Path dir) throws Exception {
+    Path socket = dir.resolve("ttrpc.sock");
+    try (TtrpcServer server = new TtrpcServer()
+        .register("test.v1.Echo", "Echo", (payload, metadata) -> {
+          String namespace = metadata.getOrDefault("containerd-namespace-ttrpc", List.of("-"))
+              .get(0);
+          return (namespace + ":" + new String(payload, StandardCharsets.UTF_8))
+              .getBytes(StandardCharsets.UTF_8);
+        })
+        .register("test.v1.Echo", "Missing", (payload, metadata) -> {
+          throw new NotFoundException("container \"x\"");
+        })
+        .listen(socket);
+        TtrpcClient client = TtrpcClient.connect(socket)) {
+      Map<String, String> metadata = Map.of("containerd-namespace-ttrpc", "k8s.io");
+      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        List<Future<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          String text = "call-" + i;
+          calls.add(pool.submit(() -> new String(client.call("test.v1.Echo", "Echo",
+              text.getBytes(StandardCharsets.UTF_8), metadata, Duration.ofSeconds(10)),
+              StandardCharsets.UTF_8)));
+        }
+        for (int i = 0; i < 50; i++) {
+          assertEquals("k8s.io:call-" + i, calls.get(i).get());
+        }
+      }
+      TtrpcException missing = assertThrows(TtrpcException.class, () -> client.call(
+          "test.v1.Echo", "Missing", new byte[0], Map.of(), null));
+      assertEquals(Status.Code.NOT_FOUND, missing.code());
+      assertEquals("container \"x\": not found", missing.statusMessage());
+      assertEquals(Status.Code.UNIMPLEMENTED, assertThrows(TtrpcException.class,
+          () -> client.call("test.v1.Nope", "Echo", new byte[0], Map.of(), null)).code());
+      TtrpcException noMethod = assertThrows(TtrpcException.class,
+          () -> client.call("test.v1.Echo", "Nope", new byte[0], Map.of(), null));
+      assertEquals("method Nope", noMethod.statusMessage());
+    }
+  }
+
+  @Test
+  void theServerRefusesEvenReusedAndOversizedStreamsAndKeepsServing(@TempDir Path dir)
+      throws Exception {
+    Path socket = dir.resolve("ttrpc.sock");
+    try (TtrpcServer server = new TtrpcServer()
+        .register("s", "m", (payload, metadata) -> payload).listen(socket);
+        SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      raw.connect(UnixDomainSocketAddress.of(socket));
+      OutputStream out = Channels.newOutputStream(raw);
+      InputStream in = Channels.newInputStream(raw);
+      out.write(new Frame(2, Frame.REQUEST, (byte) 0, request()).encode());
+      assertStatus(Frame.read(in), 2, Status.Code.INVALID_ARGUMENT, "must be odd");
+      out.write(HEX.parseHex(UNARY_REQUEST)); // stream 1: fine
+      Frame ok = Frame.read(in);
+      assertEquals(0, Response.parseFrom(ok.payload()).getStatus().getCode());
+      assertArrayEquals(new byte[] {8, 1}, Response.parseFrom(ok.payload()).getPayload()
+          .toByteArray());
+      out.write(HEX.parseHex(UNARY_REQUEST)); // stream 1 again
+      assertStatus(Frame.read(in), 1, Status.Code.INVALID_ARGUMENT, "re-used");
+      byte[] huge = new byte[10 + (4 << 20) + 1];
+      System.arraycopy(HEX.parseHex("00400001" + "00000005" + "0100"), 0, huge, 0, 10);
+      out.write(huge);
+      assertStatus(Frame.read(in), 5, Status.Code.RESOURCE_EXHAUSTED, "over the");
+      out.write(new Frame(7, Frame.REQUEST, (byte) 0, request()).encode());
+      assertEquals(0, Response.parseFrom(Frame.read(in).payload()).getStatus().getCode(),
+          "still serving after the refusals");
+    }
+  }
+
+  private static byte[] request() {
+    return Request.newBuilder().setService("s").setMethod("m").build().toByteArray();
+  }
+
+  private static void assertStatus(Frame frame, int stream, Status.Code code, String text)
+      throws Exception {
+    assertEquals(stream, frame.streamId());
+    assertEquals(Frame.RESPONSE, frame.type());
+    Response response = Response.parseFrom(frame.payload());
+    assertEquals(code.value(), response.getStatus().getCode(), response.getStatus().getMessage());
+    org.junit.jupiter.api.Assertions.assertTrue(response.getStatus().getMessage().contains(text),
+        response.getStatus().getMessage());
+  }
+}
