@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -53,7 +53,8 @@ public final class GarbageCollector {
   private final Snapshotters snapshotters;
   private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("jctr-gc").daemon().factory());
-  private final AtomicBoolean scheduled = new AtomicBoolean();
+  /** The run asked for and not started yet, if any. */
+  private ScheduledFuture<?> pending;
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile EventPublisher publisher;
@@ -83,14 +84,24 @@ public final class GarbageCollector {
     schedule(DELAY);
   }
 
-  private void schedule(Duration delay) {
-    if (scheduled.compareAndSet(false, true)) {
-      thread.schedule(this::scheduledRun, delay.toMillis(), TimeUnit.MILLISECONDS);
+  private synchronized void schedule(Duration delay) {
+    if (pending == null) {
+      pending = thread.schedule(this::scheduledRun, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** A run starting now covers whatever asked for one before: that one need not run. */
+  private synchronized void startingRun() {
+    if (pending != null) {
+      pending.cancel(false);
+      pending = null;
     }
   }
 
   private void scheduledRun() {
-    scheduled.set(false);
+    synchronized (this) {
+      pending = null;
+    }
     try {
       Report report = collect();
       LOG.log(Level.DEBUG, "garbage collected: {0}", report);
@@ -103,7 +114,10 @@ public final class GarbageCollector {
   /** Runs a collection now (after any under way) and waits for it. */
   public Report collectNow() throws IOException {
     try {
-      return thread.submit(this::collect).get();
+      return thread.submit(() -> {
+        startingRun();
+        return collect();
+      }).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted waiting for garbage collection", e);
