@@ -54,6 +54,11 @@ public final class TtrpcServer implements AutoCloseable {
     return this;
   }
 
+  /** Stops serving {@code service}: its calls get Unimplemented from now on. */
+  public void unregister(String service) {
+    services.remove(service);
+  }
+
   /** Listens on {@code socket} (replacing a stale file) and serves until closed. */
   public TtrpcServer listen(Path socket) throws IOException {
     Files.deleteIfExists(socket);
