@@ -1,0 +1,2 @@
+/** OCI runtimes as jctr drives them. */
+package dev.jctr.api.runtime;

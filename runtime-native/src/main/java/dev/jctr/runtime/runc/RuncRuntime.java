@@ -1,0 +1,170 @@
+package dev.jctr.runtime.runc;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.jctr.api.errors.FailedPreconditionException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.runtime.OciRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * runc or crun (same command line) with its state under {@code root} and its log as JSON lines
+ * in {@code root/<id>.log}, so that a failure reports the runtime's own message rather than
+ * its exit code. Detached containers get /dev/null for stdio: a pipe handed to runc would be
+ * inherited by the container and never reach end of file.
+ */
+public final class RuncRuntime implements OciRuntime {
+
+  private static final long TIMEOUT_SECONDS = 60;
+
+  private final String binary;
+  private final Path root;
+
+  public RuncRuntime(String binary, Path root) {
+    this.binary = binary;
+    this.root = root;
+  }
+
+  @Override
+  public void create(String id, Path bundle, Path pidFile) {
+    run(id, "create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id);
+  }
+
+  @Override
+  public void start(String id) {
+    run(id, "start", id);
+  }
+
+  @Override
+  public State state(String id) {
+    JsonObject state = JsonParser.parseString(run(id, "state", id)).getAsJsonObject();
+    return new State(state.get("id").getAsString(), state.get("status").getAsString(),
+        state.get("pid").getAsInt(), Path.of(state.get("bundle").getAsString()));
+  }
+
+  @Override
+  public void kill(String id, int signal, boolean all) {
+    if (all) {
+      run(id, "kill", "--all", id, Integer.toString(signal));
+    } else {
+      run(id, "kill", id, Integer.toString(signal));
+    }
+  }
+
+  @Override
+  public void delete(String id, boolean force) {
+    if (force) {
+      run(id, "delete", "--force", id);
+    } else {
+      run(id, "delete", id);
+    }
+  }
+
+  @Override
+  public List<Integer> ps(String id) {
+    JsonElement parsed = JsonParser.parseString(run(id, "ps", "--format", "json", id));
+    List<Integer> pids = new ArrayList<>();
+    if (parsed.isJsonArray()) {
+      for (JsonElement pid : (JsonArray) parsed) {
+        pids.add(pid.getAsInt());
+      }
+    }
+    return pids;
+  }
+
+  @Override
+  public void pause(String id) {
+    run(id, "pause", id);
+  }
+
+  @Override
+  public void resume(String id) {
+    run(id, "resume", id);
+  }
+
+  /** Runs one command; returns its standard output. */
+  private String run(String id, String... command) {
+    Path log = root.resolve(id + ".log");
+    List<String> line = new ArrayList<>(List.of(binary, "--root", root.toString(), "--log",
+        log.toString(), "--log-format", "json"));
+    line.addAll(List.of(command));
+    try {
+      Files.createDirectories(root);
+      long logged = Files.exists(log) ? Files.size(log) : 0;
+      Path out = Files.createTempFile(root, "out-", ".json");
+      try {
+        Process process = new ProcessBuilder(line)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(out.toFile())
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          throw new FailedPreconditionException(binary + " " + command[0] + " " + id
+              + " did not finish within " + TIMEOUT_SECONDS + " s");
+        }
+        if (process.exitValue() != 0) {
+          throw failure(id, command[0], lastError(log, logged), process.exitValue());
+        }
+        return Files.readString(out, StandardCharsets.UTF_8);
+      } finally {
+        Files.deleteIfExists(out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(binary + " " + command[0] + " " + id + ": "
+          + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FailedPreconditionException(binary + " " + command[0] + " " + id
+          + ": interrupted");
+    }
+  }
+
+  private RuntimeException failure(String id, String command, String message, int exit) {
+    String text = binary + " " + command + " " + id + ": "
+        + (message.isEmpty() ? "exit status " + exit : message);
+    if (message.contains("does not exist") || message.contains("not exist")
+        || message.contains("container not found")) {
+      return new NotFoundException("container \"" + id + "\" (" + text + ")");
+    }
+    return new FailedPreconditionException(text);
+  }
+
+  /** The message of the last error the runtime logged (JSON lines) after {@code from}, or "". */
+  static String lastError(Path log, long from) throws IOException {
+    if (!Files.exists(log)) {
+      return "";
+    }
+    byte[] bytes = Files.readAllBytes(log);
+    String text = new String(bytes, (int) Math.min(from, bytes.length),
+        (int) Math.max(0, bytes.length - from), StandardCharsets.UTF_8);
+    String found = "";
+    for (String line : text.split("\n")) {
+      if (!line.startsWith("{")) {
+        if (!line.isBlank()) {
+          found = line.strip(); // plain text on stderr
+        }
+        continue;
+      }
+      try {
+        JsonObject entry = JsonParser.parseString(line).getAsJsonObject();
+        if (entry.has("level") && entry.get("level").getAsString().equals("error")
+            && entry.has("msg")) {
+          found = entry.get("msg").getAsString();
+        }
+      } catch (RuntimeException e) {
+        // not a JSON line after all
+      }
+    }
+    return found;
+  }
+}
