@@ -130,7 +130,8 @@ final class ImagesCommand {
     if (image == null) {
       throw new IllegalStateException("jctrd ended the pull without the image");
     }
-    root.out().println(image.getName() + " " + image.getTarget().getDigest());
+    root.out().println(root.json() ? Json.of(image)
+        : image.getName() + " " + image.getTarget().getDigest());
     return 0;
   }
 
