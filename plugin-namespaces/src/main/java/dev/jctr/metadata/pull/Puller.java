@@ -27,6 +27,7 @@ import dev.jctr.metadata.store.ContentMetadata;
 import dev.jctr.metadata.store.ImageStore;
 import dev.jctr.metadata.store.LeaseStore;
 import dev.jctr.metadata.store.SnapshotStore;
+import dev.jctr.metadata.transfer.Blobs;
 import dev.jctr.metadata.transfer.ImageJson;
 import dev.jctr.metadata.transfer.TransferLease;
 import dev.jctr.metadata.transfer.Unpacker;
@@ -72,6 +73,7 @@ public final class Puller {
   private final ImageStore images;
   private final SnapshotStore snapshots;
   private final Unpacker unpacker;
+  private final Blobs blobs;
 
   public Puller(ContentStore store, ContentMetadata content, LeaseStore leases,
       ImageStore images, SnapshotStore snapshots, LayerApplier applier) {
@@ -81,6 +83,7 @@ public final class Puller {
     this.images = images;
     this.snapshots = snapshots;
     this.unpacker = new Unpacker(store, content, snapshots, applier);
+    this.blobs = new Blobs(store, content);
   }
 
   /**
@@ -294,14 +297,14 @@ public final class Puller {
             }
           }
         }
-        commit(writer, size, digest, namespace, labels, lease);
+        blobs.commit(writer, size, digest, namespace, labels, lease);
         progress.update(digest, "done", size, size);
         return;
       } catch (AlreadyExistsException e) {
         // fetched meanwhile by another pull: shared below
       }
     }
-    share(namespace, digest, size, labels, lease);
+    blobs.share(namespace, digest, size, labels, lease);
     progress.update(digest, "done", size, size);
   }
 
@@ -312,39 +315,13 @@ public final class Puller {
       try (ContentWriter writer = store.writer(namespace + "/" + ref, bytes.length, digest)) {
         writer.truncate();
         writer.write(ByteBuffer.wrap(bytes));
-        commit(writer, bytes.length, digest, namespace, labels, lease);
+        blobs.commit(writer, bytes.length, digest, namespace, labels, lease);
         return;
       } catch (AlreadyExistsException e) {
         // written meanwhile
       }
     }
-    share(namespace, digest, bytes.length, labels, lease);
-  }
-
-  /** Commits a blob and records it, with no collection in between. */
-  private void commit(ContentWriter writer, long size, String digest, String namespace,
-      Map<String, String> labels, String lease) throws IOException {
-    content.commitLock().lock();
-    try {
-      writer.commit(size, digest);
-      content.add(namespace, digest, size, labels, lease);
-    } finally {
-      content.commitLock().unlock();
-    }
-  }
-
-  /** Records a blob already in the store (another namespace's, or another pull's). */
-  private void share(String namespace, String digest, long size, Map<String, String> labels,
-      String lease) {
-    content.commitLock().lock();
-    try {
-      if (store.info(digest).isEmpty()) {
-        throw new NotFoundException("blob " + digest + " went while being shared; pull again");
-      }
-      content.add(namespace, digest, size, labels, lease);
-    } finally {
-      content.commitLock().unlock();
-    }
+    blobs.share(namespace, digest, bytes.length, labels, lease);
   }
 
   private Image record(String namespace, String name, Descriptor target) {

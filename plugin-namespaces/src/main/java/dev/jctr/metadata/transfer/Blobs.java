@@ -56,14 +56,8 @@ public final class Blobs {
         left -= n;
       }
       digest = writer.digest();
-      content.commitLock().lock();
-      try {
-        writer.commit(size, expected);
-        content.add(namespace, digest, size, labels, lease);
-        return digest;
-      } finally {
-        content.commitLock().unlock();
-      }
+      commit(writer, size, expected, namespace, labels, lease);
+      return digest;
     } catch (AlreadyExistsException e) {
       // stored meanwhile by someone else: shared below
     } catch (IOException | RuntimeException e) {
@@ -72,6 +66,22 @@ public final class Blobs {
     }
     share(namespace, digest, size, labels, lease);
     return digest;
+  }
+
+  /**
+   * Commits {@code writer} ({@code expected} "" takes its digest) and records the blob in the
+   * namespace and the lease, with no collection in between.
+   */
+  public void commit(ContentWriter writer, long size, String expected, String namespace,
+      Map<String, String> labels, String lease) throws IOException {
+    content.commitLock().lock();
+    try {
+      String digest = writer.digest();
+      writer.commit(size, expected);
+      content.add(namespace, digest, size, labels, lease);
+    } finally {
+      content.commitLock().unlock();
+    }
   }
 
   /** A transfer that failed leaves no ingest behind: it will not be resumed. */
