@@ -31,12 +31,7 @@ class ContentProcessTest {
   @BeforeAll
   static void startDaemon() throws Exception {
     ctr = Commands.requireTool("ctr", "containerd");
-    daemon = DaemonProcess.start(shared).awaitReady(READY);
-    long deadline = System.nanoTime() + READY.toNanos();
-    while (jctr("content", "ls").exitCode() != 0) {
-      assertTrue(System.nanoTime() < deadline, "the content service never came up");
-      Thread.sleep(100);
-    }
+    daemon = DaemonProcess.start(shared).awaitReady(READY).awaitServing(READY, "content", "ls");
   }
 
   @AfterAll
@@ -111,9 +106,6 @@ class ContentProcessTest {
   }
 
   private static CommandResult jctr(String... args) {
-    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
-        "--address", daemon.socket().toString()));
-    command.addAll(List.of(args));
-    return Commands.run(COMMAND, command);
+    return daemon.jctr(args);
   }
 }

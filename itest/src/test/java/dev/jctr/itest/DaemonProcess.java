@@ -63,6 +63,29 @@ final class DaemonProcess implements AutoCloseable {
     throw new AssertionError("jctrd socket " + socket + " not ready after " + timeout + "\n" + log());
   }
 
+  /** Runs {@code jctr --address <this daemon> args...} (60 s at most). */
+  CommandResult jctr(String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+        "--address", socket.toString()));
+    command.addAll(List.of(args));
+    return Commands.run(Duration.ofSeconds(60), command);
+  }
+
+  /**
+   * Waits until {@code jctr probe...} succeeds: the socket accepts before every service is
+   * registered.
+   */
+  DaemonProcess awaitServing(Duration timeout, String... probe) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (jctr(probe).exitCode() != 0) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("jctrd never served `jctr " + String.join(" ", probe) + "`");
+      }
+      Thread.sleep(100);
+    }
+    return this;
+  }
+
   Path socket() {
     return socket;
   }

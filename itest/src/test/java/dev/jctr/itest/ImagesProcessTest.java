@@ -30,12 +30,7 @@ class ImagesProcessTest {
   @BeforeAll
   static void startDaemon() throws Exception {
     ctr = Commands.requireTool("ctr", "containerd");
-    daemon = DaemonProcess.start(shared).awaitReady(READY);
-    long deadline = System.nanoTime() + READY.toNanos();
-    while (jctr("images", "ls").exitCode() != 0) {
-      assertTrue(System.nanoTime() < deadline, "the images service never came up");
-      Thread.sleep(100);
-    }
+    daemon = DaemonProcess.start(shared).awaitReady(READY).awaitServing(READY, "images", "ls");
   }
 
   @AfterAll
@@ -396,9 +391,6 @@ class ImagesProcessTest {
   }
 
   private static CommandResult jctr(String... args) {
-    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
-        "--address", daemon.socket().toString()));
-    command.addAll(List.of(args));
-    return Commands.run(COMMAND, command);
+    return daemon.jctr(args);
   }
 }

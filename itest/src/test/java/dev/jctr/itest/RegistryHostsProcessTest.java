@@ -31,12 +31,7 @@ class RegistryHostsProcessTest {
 
   @BeforeAll
   static void startDaemon() throws Exception {
-    daemon = DaemonProcess.start(shared).awaitReady(READY);
-    long deadline = System.nanoTime() + READY.toNanos();
-    while (jctr("images", "ls").exitCode() != 0) {
-      assertTrue(System.nanoTime() < deadline, "the images service never came up");
-      Thread.sleep(100);
-    }
+    daemon = DaemonProcess.start(shared).awaitReady(READY).awaitServing(READY, "images", "ls");
   }
 
   @AfterAll
@@ -130,9 +125,6 @@ class RegistryHostsProcessTest {
   }
 
   private static CommandResult jctr(String... args) {
-    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
-        "--address", daemon.socket().toString()));
-    command.addAll(List.of(args));
-    return Commands.run(COMMAND, command);
+    return daemon.jctr(args);
   }
 }
