@@ -111,6 +111,14 @@ final class DaemonProcess implements AutoCloseable {
     }
   }
 
+  /** SIGKILL, as a crash would: no shutdown hook runs. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      throw new AssertionError("jctrd survived SIGKILL for 10 s");
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (!process.isAlive()) {

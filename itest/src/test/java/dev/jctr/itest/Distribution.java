@@ -24,4 +24,21 @@ final class Distribution {
   static Path jctr() {
     return home().resolve("bin/jctr");
   }
+
+  /** The source tree the distribution was built from. */
+  static Path sourceTree() {
+    return home().resolve("../../../..").normalize();
+  }
+
+  /**
+   * docker.io/library/busybox:latest as an OCI archive in {@code dir}, built from Debian's
+   * busybox-static by the project's script (no download).
+   */
+  static Path busyboxImage(Path dir) {
+    Path out = dir.resolve("busybox.tar");
+    Commands.run(java.time.Duration.ofMinutes(5), java.util.List.of(
+        sourceTree().resolve("scripts/build-busybox-image.sh").toString(), out.toString()))
+        .requireSuccess("scripts/build-busybox-image.sh");
+    return out;
+  }
 }

@@ -1,0 +1,2 @@
+/** Container records as other bundles read them. */
+package dev.jctr.api.containers;

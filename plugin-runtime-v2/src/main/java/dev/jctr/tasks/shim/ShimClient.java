@@ -1,0 +1,110 @@
+package dev.jctr.tasks.shim;
+
+import com.google.protobuf.Empty;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import dev.jctr.api.errors.AlreadyExistsException;
+import dev.jctr.api.errors.FailedPreconditionException;
+import dev.jctr.api.errors.InvalidArgumentException;
+import dev.jctr.api.errors.NotFoundException;
+import dev.jctr.api.errors.NotImplementedException;
+import dev.jctr.api.errors.UnavailableException;
+import dev.jctr.api.ttrpc.TtrpcClient;
+import dev.jctr.api.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The task service of one shim ({@code containerd.task.v2.Task}) over ttrpc, in one namespace.
+ * The shim's statuses come back as the SPI's exceptions, so that a NotFound from the shim is a
+ * NotFound to the daemon's client.
+ */
+public final class ShimClient implements AutoCloseable {
+
+  public static final String SERVICE = "containerd.task.v2.Task";
+  /** Calls that answer at once; Wait has no deadline. */
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+
+  private final TtrpcClient client;
+  private final Map<String, String> metadata;
+  private final Path address;
+
+  private ShimClient(TtrpcClient client, String namespace, Path address) {
+    this.client = client;
+    this.metadata = Map.of("containerd-namespace-ttrpc", namespace);
+    this.address = address;
+  }
+
+  /** Connects to the shim's socket; {@code address} may carry a {@code unix://} prefix. */
+  public static ShimClient connect(String address, String namespace) throws IOException {
+    Path socket = socketPath(address);
+    return new ShimClient(TtrpcClient.connect(socket), namespace, socket);
+  }
+
+  public static Path socketPath(String address) {
+    String trimmed = address.strip();
+    if (trimmed.startsWith("unix://")) {
+      trimmed = trimmed.substring("unix://".length());
+    }
+    if (trimmed.isEmpty() || !trimmed.startsWith("/")) {
+      throw new FailedPreconditionException("shim address \"" + address
+          + "\" is not a unix socket path");
+    }
+    return Path.of(trimmed);
+  }
+
+  public Path address() {
+    return address;
+  }
+
+  public <T extends Message> T call(String method, Message request, Parser<T> answer) {
+    return call(method, request, answer, CALL_TIMEOUT);
+  }
+
+  public void call(String method, Message request) {
+    call(method, request, Empty.parser(), CALL_TIMEOUT);
+  }
+
+  public <T extends Message> T call(String method, Message request, Parser<T> answer,
+      Duration timeout) {
+    byte[] payload;
+    try {
+      payload = client.call(SERVICE, method, request.toByteArray(), metadata, timeout);
+    } catch (TtrpcException e) {
+      throw translate(method, e);
+    } catch (IOException e) {
+      throw new UnavailableException("shim at " + address + " (" + method + "): "
+          + e.getMessage());
+    }
+    try {
+      return answer.parseFrom(payload);
+    } catch (InvalidProtocolBufferException e) {
+      throw new FailedPreconditionException("shim at " + address + " answered " + method
+          + " with an unreadable message: " + e.getMessage());
+    }
+  }
+
+  private static RuntimeException translate(String method, TtrpcException e) {
+    String message = e.getMessage();
+    return switch (e.code()) {
+      case NOT_FOUND -> new NotFoundException(message);
+      case ALREADY_EXISTS -> new AlreadyExistsException(message);
+      case INVALID_ARGUMENT -> new InvalidArgumentException(message);
+      case UNIMPLEMENTED -> new NotImplementedException(method + ": " + message);
+      case UNAVAILABLE -> new UnavailableException(message);
+      default -> new FailedPreconditionException(message);
+    };
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } catch (IOException e) {
+      // the connection is gone either way
+    }
+  }
+}
