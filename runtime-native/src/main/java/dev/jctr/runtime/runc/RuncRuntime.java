@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.jctr.api.errors.FailedPreconditionException;
 import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.runtime.OciRuntime;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 public final class RuncRuntime implements OciRuntime {
 
   private static final long TIMEOUT_SECONDS = 60;
+  private static final File DEV_NULL = new File("/dev/null");
 
   private final String binary;
   private final Path root;
@@ -36,7 +38,49 @@ public final class RuncRuntime implements OciRuntime {
 
   @Override
   public void create(String id, Path bundle, Path pidFile) {
-    run(id, "create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id);
+    run(id, NO_STDIO, "create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(),
+        id);
+  }
+
+  /**
+   * Files the container's process gets as stdin, stdout and stderr (null: /dev/null). They
+   * are opened here and inherited by runc and so by the container: a fifo passed this way
+   * carries the process's output with no copying, and reaches end of file when it exits.
+   */
+  public record Stdio(File stdin, File stdout, File stderr) {}
+
+  private static final Stdio NO_STDIO = new Stdio(null, null, null);
+
+  /** create with the process's stdio, and a console socket when it has a terminal. */
+  public void create(String id, Path bundle, Path pidFile, Stdio stdio, Path consoleSocket) {
+    List<String> command = new ArrayList<>(List.of("create", "--bundle", bundle.toString(),
+        "--pid-file", pidFile.toString()));
+    if (consoleSocket != null) {
+      command.addAll(List.of("--console-socket", consoleSocket.toString()));
+    }
+    command.add(id);
+    run(id, stdio, command.toArray(String[]::new));
+  }
+
+  /** exec --detach of the process described by {@code processJson} (an OCI process). */
+  public void exec(String id, Path processJson, Path pidFile, Stdio stdio, Path consoleSocket) {
+    List<String> command = new ArrayList<>(List.of("exec", "--detach", "--process",
+        processJson.toString(), "--pid-file", pidFile.toString()));
+    if (consoleSocket != null) {
+      command.addAll(List.of("--console-socket", consoleSocket.toString()));
+    }
+    command.add(id);
+    run(id, stdio, command.toArray(String[]::new));
+  }
+
+  /** update from an OCI LinuxResources JSON file. */
+  public void update(String id, Path resourcesJson) {
+    run(id, "update", "--resources", resourcesJson.toString(), id);
+  }
+
+  /** One {@code events --stats} sample: runc's JSON ({"type":"stats","data":{...}}). */
+  public String stats(String id) {
+    return run(id, "events", "--stats", id);
   }
 
   @Override
@@ -91,8 +135,12 @@ public final class RuncRuntime implements OciRuntime {
     run(id, "resume", id);
   }
 
-  /** Runs one command; returns its standard output. */
   private String run(String id, String... command) {
+    return run(id, NO_STDIO, command);
+  }
+
+  /** Runs one command; returns its standard output. */
+  private String run(String id, Stdio stdio, String... command) {
     Path log = root.resolve(id + ".log");
     List<String> line = new ArrayList<>(List.of(binary, "--root", root.toString(), "--log",
         log.toString(), "--log-format", "json"));
@@ -102,11 +150,18 @@ public final class RuncRuntime implements OciRuntime {
       long logged = Files.exists(log) ? Files.size(log) : 0;
       Path out = Files.createTempFile(root, "out-", ".json");
       try {
-        Process process = new ProcessBuilder(line)
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-            .redirectOutput(out.toFile())
-            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
+        // stdio for the container: its output fifos; runc's own output goes to a file and
+        // its errors to the JSON log, so that neither mixes with the container's
+        boolean forContainer = stdio.stdout() != null || stdio.stderr() != null;
+        ProcessBuilder builder = new ProcessBuilder(line)
+            .redirectInput(ProcessBuilder.Redirect.from(
+                stdio.stdin() != null ? stdio.stdin() : DEV_NULL))
+            .redirectOutput(stdio.stdout() != null ? ProcessBuilder.Redirect.to(stdio.stdout())
+                : forContainer ? ProcessBuilder.Redirect.to(DEV_NULL)
+                : ProcessBuilder.Redirect.to(out.toFile()))
+            .redirectError(stdio.stderr() != null ? ProcessBuilder.Redirect.to(stdio.stderr())
+                : ProcessBuilder.Redirect.appendTo(forContainer ? DEV_NULL : log.toFile()));
+        Process process = builder.start();
         if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
           process.destroyForcibly();
           throw new FailedPreconditionException(binary + " " + command[0] + " " + id

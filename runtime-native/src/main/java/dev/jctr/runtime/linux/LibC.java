@@ -1,0 +1,15 @@
+package dev.jctr.runtime.linux;
+
+import jnr.ffi.annotations.Out;
+
+/** The libc functions jctr calls directly (public: jnr-ffi implements it at run time). */
+public interface LibC {
+
+  int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+  int waitpid(int pid, @Out int[] status, int options);
+
+  int kill(int pid, int signal);
+
+  int getpid();
+}
