@@ -30,6 +30,7 @@ final class Command {
   private final List<Command> subcommands = new ArrayList<>();
   private Command parent;
   private Action action;
+  private int optionsEndAfter = -1;
 
   private Command(String name, List<String> aliases) {
     this.name = name;
@@ -66,6 +67,19 @@ final class Command {
       subcommands.add(command);
     }
     return this;
+  }
+
+  /**
+   * Options end after {@code count} positional values, as in {@code run IMAGE ID CMD...}: what
+   * follows belongs to the container's command, dashes and all.
+   */
+  Command optionsEndAfter(int count) {
+    this.optionsEndAfter = count;
+    return this;
+  }
+
+  int optionsEndAfter() {
+    return optionsEndAfter;
   }
 
   Command runs(Action action) {

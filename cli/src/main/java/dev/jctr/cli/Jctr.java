@@ -56,7 +56,8 @@ public final class Jctr {
         .subcommands(VersionCommand.command(), PluginsCommand.command(),
             NamespacesCommand.command(), ImagesCommand.command(), ContainersCommand.command(),
             LeasesCommand.command(), GcCommand.command(),
-            SnapshotsCommand.command(), ContentCommand.command(), EventsCommand.command());
+            SnapshotsCommand.command(), ContentCommand.command(), EventsCommand.command(),
+            RunCommand.command(), TasksCommand.command());
   }
 
   public static void main(String[] args) {
@@ -94,6 +95,10 @@ public final class Jctr {
         root.close();
       }
     }
+  }
+
+  String namespace() {
+    return namespace;
   }
 
   PrintWriter out() {

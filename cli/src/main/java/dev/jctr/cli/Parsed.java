@@ -39,6 +39,9 @@ final class Parsed {
     boolean optionsEnded = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
+      if (command.optionsEndAfter() >= 0 && positionals.size() >= command.optionsEndAfter()) {
+        optionsEnded = true;
+      }
       if (!optionsEnded && arg.equals("--")) {
         optionsEnded = true;
       } else if (!optionsEnded && arg.length() > 1 && arg.startsWith("-")) {

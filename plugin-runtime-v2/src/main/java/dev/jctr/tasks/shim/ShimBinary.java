@@ -137,8 +137,8 @@ public final class ShimBinary {
     }
     command.add(action);
     try {
-      Path out = Files.createTempFile(bundle.getParent(), "." + id + "-", ".out");
-      Path err = Files.createTempFile(bundle.getParent(), "." + id + "-", ".err");
+      Path out = Files.createTempFile(bundle, ".shim-", ".out");
+      Path err = Files.createTempFile(bundle, ".shim-", ".err");
       try {
         ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
