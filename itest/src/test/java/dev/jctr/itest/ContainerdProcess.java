@@ -17,13 +17,24 @@ final class ContainerdProcess implements AutoCloseable {
   }
 
   static ContainerdProcess start(Path dir, String ctr) throws Exception {
+    return start(dir, ctr, null);
+  }
+
+  /** With {@code shims} first on its PATH, where it looks for runtime v2 shims. */
+  static ContainerdProcess start(Path dir, String ctr, Path shims) throws Exception {
     Files.createDirectories(dir);
     Path config = Files.writeString(dir.resolve("config.toml"), "version = 2\n");
     Path socket = dir.resolve("containerd.sock");
-    Process process = new ProcessBuilder("containerd", "--config", config.toString(),
+    ProcessBuilder builder = new ProcessBuilder("containerd", "--config", config.toString(),
         "--root", dir.resolve("root").toString(), "--state", dir.resolve("state").toString(),
         "--address", socket.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
+        .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
+    if (shims != null) {
+      builder.environment().merge("PATH", shims.toString(), (path, first) -> first + ":" + path);
+      builder.environment().put("JCTR_SHIM_IDLE_SECONDS", "3");
+      builder.environment().put("JCTR_SHIM_RUN", dir.resolve("s").toString());
+    }
+    Process process = builder.start();
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (Commands.run(Duration.ofSeconds(10), List.of(ctr, "--address", socket.toString(),
         "version")).exitCode() != 0) {

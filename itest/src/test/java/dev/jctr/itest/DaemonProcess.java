@@ -40,10 +40,11 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   static DaemonProcess launch(List<String> command, Path socket, Path log) throws IOException {
-    Process process = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    // jctr's shims wait for the next task of their group; in tests, not for long
+    builder.environment().put("JCTR_SHIM_IDLE_SECONDS", "3");
+    Process process = builder.start();
     return new DaemonProcess(process, socket, log);
   }
 

@@ -36,7 +36,10 @@ class TasksRestoreProcessTest {
       first.jctr("images", "import", image.toString()).requireSuccess("import");
       for (int i = 0; i < 10; i++) {
         String id = "keep" + i;
-        ctr(ctr, first, "run", "-d", IMAGE, id, "sleep", "1000").requireSuccess("run " + id);
+        // even ones on Debian's runc shim, odd ones on jctr's
+        String runtime = i % 2 == 0 ? "io.containerd.runc.v2" : "io.containerd.jctr.v2";
+        ctr(ctr, first, "run", "-d", "--runtime", runtime, IMAGE, id, "sleep", "1000")
+            .requireSuccess("run " + id);
         ids.add(id);
       }
       String before = ctr(ctr, first, "tasks", "ls").requireSuccess("tasks ls").stdout();
@@ -44,21 +47,26 @@ class TasksRestoreProcessTest {
 
       first.kill();
       assertTrue(ProcessHandle.of(pid0).isPresent(), "keep0 runs on without the daemon");
-      // keep0 ends while nobody listens
+      // keep0 and keep1 (one on each shim) end while nobody listens
+      long pid1 = pid(before, "keep1");
       ProcessHandle.of(pid0).orElseThrow().destroyForcibly();
+      ProcessHandle.of(pid1).orElseThrow().destroyForcibly();
 
       second = DaemonProcess.start(dir).awaitReady(READY).awaitServing(READY, "images", "ls");
       String after = ctr(ctr, second, "tasks", "ls").requireSuccess("tasks ls").stdout();
-      for (String id : ids.subList(1, ids.size())) {
+      for (String id : ids.subList(2, ids.size())) {
         assertTrue(after.matches("(?s).*" + id + "\\s+\\d+\\s+RUNNING.*"), id + ":\n" + after);
         assertEquals(pid(before, id), pid(after, id), "same process for " + id);
       }
-      awaitStopped(ctr, second, "keep0");
-      CommandResult removed = ctr(ctr, second, "tasks", "rm", "keep0").requireSuccess("rm");
-      assertTrue(removed.stderr().contains("137"), "keep0's exit (SIGKILL): " + removed);
-
-      ctr(ctr, second, "tasks", "kill", "-s", "9", "keep1").requireSuccess("kill after restore");
-      awaitStopped(ctr, second, "keep1");
+      for (String id : List.of("keep0", "keep1")) {
+        awaitStopped(ctr, second, id);
+        CommandResult removed = ctr(ctr, second, "tasks", "rm", id).requireSuccess("rm");
+        assertTrue(removed.stderr().contains("137"), id + "'s exit (SIGKILL): " + removed);
+      }
+      for (String id : List.of("keep2", "keep3")) { // one of each shim
+        ctr(ctr, second, "tasks", "kill", "-s", "9", id).requireSuccess("kill after restore");
+        awaitStopped(ctr, second, id);
+      }
     } finally {
       DaemonProcess daemon = second != null ? second : first;
       for (String id : ids) {

@@ -28,8 +28,11 @@ public final class ShimBinary {
   private static final Logger LOG = System.getLogger(ShimBinary.class.getName());
   private static final long COMMAND_SECONDS = 30;
 
-  /** How the shim reaches the daemon: its gRPC and ttrpc sockets. */
-  public record DaemonAddresses(Path grpc, Path ttrpc) {}
+  /**
+   * How the shim reaches the daemon (its gRPC and ttrpc sockets) and where the daemon keeps
+   * runtime state ({@code JCTR_SHIM_RUN}, jctr's shim's sockets, is under it).
+   */
+  public record DaemonAddresses(Path grpc, Path ttrpc, Path state) {}
 
   private final String runtime;
   private final Path binary;
@@ -147,6 +150,7 @@ public final class ShimBinary {
         env.put("TTRPC_ADDRESS", daemon.ttrpc().toString());
         env.put("GRPC_ADDRESS", daemon.grpc().toString());
         env.put("NAMESPACE", namespace);
+        env.putIfAbsent("JCTR_SHIM_RUN", daemon.state().resolve("s").toString());
         Process process = builder.start();
         if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
           process.destroyForcibly();

@@ -92,7 +92,7 @@ public final class TaskManager {
     this.tasksDir = environment.state().resolve(PluginTypes.RUNTIME_V2 + ".task");
     this.runcRoot = environment.state().resolve("runc");
     this.daemon = new ShimBinary.DaemonAddresses(environment.grpcAddress(),
-        environment.ttrpcAddress());
+        environment.ttrpcAddress(), environment.state());
     Object configuredDefault = config.get("defaultRuntime");
     this.defaultRuntime = configuredDefault == null || configuredDefault.toString().isEmpty()
         ? DEFAULT_RUNTIME : configuredDefault.toString();

@@ -1,0 +1,166 @@
+package dev.jctr.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * jctr's own shim, {@code containerd-shim-jctr-v2} (runtime io.containerd.jctr.v2, jctr run's
+ * default): {@code jctr run} prints the container's output and exits with its code; tasks of a
+ * namespace share one shim, which reaps them and reports each exit; exec; Debian's ctr and
+ * Debian's containerd drive the same shim.
+ */
+class JctrShimProcessTest {
+
+  private static final Duration READY = Duration.ofSeconds(20);
+  private static final Duration COMMAND = Duration.ofSeconds(60);
+  private static final String JCTR_RUNTIME = "io.containerd.jctr.v2";
+
+  @TempDir static Path shared;
+  private static DaemonProcess daemon;
+  private static String ctr;
+  private static Path image;
+
+  @BeforeAll
+  static void startDaemon() throws Exception {
+    ctr = Commands.requireTool("ctr", "containerd");
+    Commands.requireTool("runc", "runc");
+    image = Distribution.busyboxImage(Files.createDirectories(shared.resolve("image")));
+    daemon = DaemonProcess.start(shared).awaitReady(READY).awaitServing(READY, "images", "ls");
+    for (String ns : List.of("default", "group")) {
+      daemon.jctr("-n", ns, "images", "import", image.toString()).requireSuccess("import");
+    }
+  }
+
+  @AfterAll
+  static void stopDaemon() throws Exception {
+    if (daemon != null) {
+      daemon.close();
+    }
+  }
+
+  @Test
+  void jctrRunPrintsTheOutputAndPassesTheExitCodeOn() throws Exception {
+    CommandResult hello = daemon.jctr("run", "--rm", "busybox", "t1", "echo", "hello")
+        .requireSuccess("jctr run echo");
+    assertEquals("hello", hello.stdout().strip());
+    CommandResult seven = daemon.jctr("run", "--rm", "busybox", "t2", "sh", "-c",
+        "echo to-stderr >&2; exit 7");
+    assertEquals(7, seven.exitCode(), seven.toString());
+    assertEquals("to-stderr", seven.stderr().strip());
+    CommandResult env = daemon.jctr("run", "--rm", "--env", "GREETING=hi there", "busybox",
+        "t3", "sh", "-c", "echo $GREETING from $(hostname)");
+    assertEquals("hi there from t3", env.requireSuccess("run --env").stdout().strip());
+    for (String id : List.of("t1", "t2", "t3")) {
+      TasksProcessTest.assertNothingLeft(shared, "default", id);
+    }
+    assertEquals("", daemon.jctr("containers", "ls", "-q").stdout().strip());
+    assertEquals(1, daemon.jctr("snapshots", "ls", "-q").stdout().lines().count(),
+        "only the image's snapshot remains");
+  }
+
+  @Test
+  void tasksOfANamespaceShareOneShimThatReapsAndExecs() throws Exception {
+    String ns = "group";
+    for (String id : List.of("a", "b")) {
+      daemon.jctr("-n", ns, "run", "-d", "busybox", id, "sleep", "1000")
+          .requireSuccess("run -d " + id);
+    }
+    String listing = daemon.jctr("-n", ns, "tasks", "ls").requireSuccess("tasks ls").stdout();
+    long a = pid(listing, "a");
+    long b = pid(listing, "b");
+    long shimOfA = ProcessHandle.of(a).orElseThrow().parent().orElseThrow().pid();
+    long shimOfB = ProcessHandle.of(b).orElseThrow().parent().orElseThrow().pid();
+    assertEquals(shimOfA, shimOfB, "one shim for the namespace");
+    String shimCommand = ProcessHandle.of(shimOfA).orElseThrow().info().commandLine()
+        .orElse("");
+    assertTrue(shimCommand.contains("dev.jctr.shim.ShimMain"), shimCommand);
+
+    CommandResult ps = daemon.jctr("-n", ns, "tasks", "exec", "a", "ps")
+        .requireSuccess("tasks exec");
+    assertTrue(ps.stdout().contains("sleep 1000"), ps.stdout());
+    assertEquals(3, daemon.jctr("-n", ns, "tasks", "exec", "a", "sh", "-c", "exit 3")
+        .exitCode(), "the exec's exit code");
+    List<String> detached = List.of("-n", ns, "tasks", "exec", "-d", "--exec-id", "same", "b",
+        "sleep", "1000");
+    daemon.jctr(detached.toArray(String[]::new)).requireSuccess("exec -d");
+    CommandResult again = daemon.jctr(detached.toArray(String[]::new));
+    assertTrue(again.exitCode() != 0 && again.stderr().contains("already exists"),
+        again.toString());
+
+    daemon.jctr("-n", ns, "tasks", "pause", "a").requireSuccess("pause");
+    assertTrue(daemon.jctr("-n", ns, "tasks", "ls").stdout()
+        .matches("(?s).*a\\s+\\d+\\s+PAUSED.*"));
+    daemon.jctr("-n", ns, "tasks", "resume", "a").requireSuccess("resume");
+
+    daemon.jctr("-n", ns, "tasks", "kill", "-s", "KILL", "a").requireSuccess("kill a");
+    daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", "b").requireSuccess("kill b");
+    awaitStopped(ns, "a");
+    awaitStopped(ns, "b");
+    CommandResult removed = daemon.jctr("-n", ns, "tasks", "rm", "a", "b")
+        .requireSuccess("tasks rm");
+    assertTrue(removed.stdout().contains("a exited 137"), removed.stdout());
+    assertTrue(removed.stdout().contains("b exited 137"), removed.stdout());
+    daemon.jctr("-n", ns, "containers", "rm", "a", "b").requireSuccess("containers rm");
+    TasksProcessTest.assertNothingLeft(shared, ns, "a");
+    TasksProcessTest.assertNothingLeft(shared, ns, "b");
+    // Debian's ctr drives the same shim through jctrd
+    CommandResult viaCtr = ctr(daemon.socket(), "-n", ns, "run", "--rm", "--runtime",
+        JCTR_RUNTIME, "docker.io/library/busybox:latest", "c1", "echo", "hi from ctr");
+    assertEquals("hi from ctr", viaCtr.requireSuccess("ctr run").stdout().strip());
+  }
+
+  @Test
+  void debiansContainerdRunsContainersThroughTheJctrShim(@TempDir Path dir) throws Exception {
+    Commands.requireTool("containerd", "containerd");
+    try (ContainerdProcess containerd = ContainerdProcess.start(dir, ctr,
+        Distribution.home().resolve("bin"))) {
+      ctr(containerd.socket(), "images", "import", image.toString())
+          .requireSuccess("ctr images import into containerd");
+      CommandResult hi = ctr(containerd.socket(), "run", "--rm", "--runtime", JCTR_RUNTIME,
+          "docker.io/library/busybox:latest", "k1", "echo", "hi from containerd");
+      assertEquals("hi from containerd", hi.requireSuccess("containerd + jctr shim").stdout()
+          .strip());
+      CommandResult seven = ctr(containerd.socket(), "run", "--rm", "--runtime", JCTR_RUNTIME,
+          "docker.io/library/busybox:latest", "k2", "sh", "-c", "exit 7");
+      assertEquals(7, seven.exitCode(), seven.toString());
+      assertEquals("", ctr(containerd.socket(), "tasks", "ls", "-q").stdout().strip());
+    }
+  }
+
+  private static CommandResult ctr(Path socket, String... args) {
+    List<String> command = new ArrayList<>(List.of(ctr, "--address", socket.toString()));
+    command.addAll(List.of(args));
+    return Commands.run(COMMAND, command);
+  }
+
+  private static long pid(String listing, String id) {
+    Matcher m = Pattern.compile("(?m)^" + id + "\\s+(\\d+)\\s").matcher(listing);
+    assertTrue(m.find(), id + " not listed:\n" + listing);
+    return Long.parseLong(m.group(1));
+  }
+
+  private static void awaitStopped(String ns, String id) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String listing = "";
+    while (System.nanoTime() < deadline) {
+      listing = daemon.jctr("-n", ns, "tasks", "ls").stdout();
+      if (listing.matches("(?s).*\\b" + id + "\\s+\\d+\\s+STOPPED.*")) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError(id + " never stopped:\n" + listing);
+  }
+}
