@@ -139,6 +139,24 @@ class JctrShimProcessTest {
     }
   }
 
+  @Test
+  void theShimsDeleteCommandReportsAKilledTaskAsContainerdExpects(@TempDir Path dir)
+      throws Exception {
+    Path bundle = Files.createDirectories(dir.resolve("bundle"));
+    ProcessBuilder delete = new ProcessBuilder(Distribution.home()
+        .resolve("bin/containerd-shim-jctr-v2").toString(), "-namespace", "ns", "-id", "gone",
+        "-address", dir.resolve("none.sock").toString(), "-bundle", bundle.toString(), "delete")
+        .redirectErrorStream(false);
+    delete.environment().put("JCTR_SHIM_RUN", dir.resolve("s").toString());
+    Process process = delete.start();
+    byte[] out = process.getInputStream().readAllBytes();
+    assertEquals(0, process.waitFor());
+    var response = dev.jctr.api.proto.containerd.task.v2.DeleteResponse.parseFrom(out);
+    assertEquals(137, response.getExitStatus());
+    long now = java.time.Instant.now().getEpochSecond();
+    assertTrue(Math.abs(response.getExitedAt().getSeconds() - now) < 60, response.toString());
+  }
+
   private static CommandResult ctr(Path socket, String... args) {
     List<String> command = new ArrayList<>(List.of(ctr, "--address", socket.toString()));
     command.addAll(List.of(args));

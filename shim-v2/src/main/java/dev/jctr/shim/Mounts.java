@@ -3,6 +3,7 @@ package dev.jctr.shim;
 import dev.jctr.api.errors.FailedPreconditionException;
 import dev.jctr.api.errors.InvalidArgumentException;
 import dev.jctr.api.proto.containerd.types.Mount;
+import dev.jctr.runtime.linux.LinuxCalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,8 +13,8 @@ import java.util.List;
 
 /**
  * Mounts a task's rootfs (the snapshot's mounts, in order) onto the bundle's rootfs and takes
- * it down again, with mount(8): it knows every filesystem type and option spelling the
- * snapshotters use (overlay, bind, rbind, ro).
+ * it down again: overlay and bind mounts (what the snapshotters give) as system calls, other
+ * types through mount(8).
  */
 final class Mounts {
 
@@ -23,13 +24,29 @@ final class Mounts {
     List<Mount> done = new ArrayList<>();
     try {
       for (Mount mount : mounts) {
+        String type = mount.getType();
         if (!mount.getTarget().isEmpty()) {
           throw new InvalidArgumentException("rootfs mount with a target ("
               + mount.getTarget() + ") is not supported");
         }
+        if (type.equals("overlay") || type.equals("bind") || type.equals("rbind")) {
+          // the common cases as one system call, without a mount(8) process
+          List<String> flags = new ArrayList<>(mount.getOptionsList());
+          if (!type.equals("overlay") && !flags.contains("bind") && !flags.contains("rbind")) {
+            flags.add(0, type);
+          }
+          LinuxCalls.mount(mount.getSource(), target.toString(),
+              type.equals("overlay") ? "overlay" : "none", flags);
+          if (flags.contains("ro") && !type.equals("overlay")) { // a bind ignores ro at first
+            List<String> remount = new ArrayList<>(flags);
+            remount.add("remount");
+            LinuxCalls.mount("", target.toString(), "none", remount);
+          }
+          done.add(mount);
+          continue;
+        }
         List<String> command = new ArrayList<>(List.of("mount"));
         List<String> options = new ArrayList<>(mount.getOptionsList());
-        String type = mount.getType();
         if (type.equals("bind") || type.equals("rbind")) {
           if (!options.contains("bind") && !options.contains("rbind")) {
             options.add(0, type);
@@ -55,8 +72,8 @@ final class Mounts {
 
   /** Unmounts everything at {@code target}, the last mount first. */
   static void unmount(Path target) throws IOException {
-    for (int i = 0; i < 8 && mounted(target); i++) {
-      run(List.of("umount", target.toString()));
+    for (int i = 0; i < 8 && LinuxCalls.unmount(target.toString(), false); i++) {
+      // stacked mounts come off one at a time
     }
   }
 

@@ -80,6 +80,8 @@ public final class TaskManager {
   private final List<Path> searchPath = new ArrayList<>();
   private final Map<String, Task> tasks = new ConcurrentSkipListMap<>();
   private final Map<String, Object> creating = new ConcurrentHashMap<>();
+  /** Addresses of the running shims of groups (jctr's shim), by group. */
+  private final Map<String, String> groupShims = new ConcurrentHashMap<>();
 
   private final EventPublisher publisher;
 
@@ -183,11 +185,18 @@ public final class TaskManager {
       Bundle bundle = Bundle.create(tasksDir, namespace, id, spec, binary);
       ShimClient shim = null;
       try {
-        String address = binary.start(namespace, id, bundle.dir(), daemon);
-        if (bundle.address().isEmpty()) {
-          bundle.writeAddress(address);
+        String group = shimGroup(binary, namespace, spec);
+        shim = group == null ? null : groupShim(group, namespace);
+        if (shim == null) {
+          String address = binary.start(namespace, id, bundle.dir(), daemon);
+          shim = ShimClient.connect(address, namespace);
+          if (group != null) {
+            groupShims.put(group, address);
+          }
         }
-        shim = ShimClient.connect(address, namespace);
+        if (bundle.address().isEmpty()) {
+          bundle.writeAddress("unix://" + shim.address());
+        }
         CreateTaskRequest.Builder shimRequest = request.toBuilder()
             .setBundle(bundle.dir().toString());
         if (shimRequest.getOptions().getTypeUrl().isEmpty() && container.hasRuntime()
@@ -209,6 +218,40 @@ public final class TaskManager {
       }
     } finally {
       creating.remove(taskKey);
+    }
+  }
+
+  /**
+   * The group of a task whose shim serves several (jctr's: the pod, else the namespace), or
+   * null. A group's running shim takes the task directly: no {@code start} process, which is
+   * what the shim's own start command would answer anyway.
+   */
+  private static String shimGroup(ShimBinary binary, String namespace, byte[] spec) {
+    if (!binary.binary().getFileName().toString().equals("containerd-shim-jctr-v2")
+        || "container".equals(System.getenv("JCTR_SHIM_GROUP"))) {
+      return null;
+    }
+    String sandbox = "";
+    JsonObject json = JsonParser.parseString(new String(spec, StandardCharsets.UTF_8))
+        .getAsJsonObject();
+    if (json.has("annotations") && json.get("annotations").isJsonObject()) {
+      JsonElement id = json.getAsJsonObject("annotations").get("io.kubernetes.cri.sandbox-id");
+      sandbox = id == null ? "" : id.getAsString();
+    }
+    return binary.binary() + "\n" + namespace + "\n" + sandbox;
+  }
+
+  /** A connection to the group's shim if it still serves, else null. */
+  private ShimClient groupShim(String group, String namespace) {
+    String address = groupShims.get(group);
+    if (address == null) {
+      return null;
+    }
+    try {
+      return ShimClient.connect(address, namespace);
+    } catch (IOException | RuntimeException e) {
+      groupShims.remove(group, address); // it has left after its idle time
+      return null;
     }
   }
 

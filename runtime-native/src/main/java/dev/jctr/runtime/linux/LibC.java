@@ -12,4 +12,8 @@ public interface LibC {
   int kill(int pid, int signal);
 
   int getpid();
+
+  int mount(String source, String target, String type, long flags, String data);
+
+  int umount2(String target, int flags);
 }

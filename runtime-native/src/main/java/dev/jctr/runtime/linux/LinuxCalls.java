@@ -70,6 +70,52 @@ public final class LinuxCalls {
     return load().kill(pid, signal) == 0;
   }
 
+  private static final java.util.Map<String, Long> SET_FLAGS = java.util.Map.ofEntries(
+      java.util.Map.entry("ro", 1L), java.util.Map.entry("nosuid", 2L),
+      java.util.Map.entry("nodev", 4L), java.util.Map.entry("noexec", 8L),
+      java.util.Map.entry("sync", 16L), java.util.Map.entry("remount", 32L),
+      java.util.Map.entry("noatime", 1024L), java.util.Map.entry("nodiratime", 2048L),
+      java.util.Map.entry("bind", 4096L), java.util.Map.entry("rbind", 4096L | 16384L),
+      java.util.Map.entry("relatime", 1L << 21), java.util.Map.entry("strictatime", 1L << 24));
+  private static final java.util.Set<String> CLEAR_FLAGS = java.util.Set.of("rw", "suid",
+      "dev", "exec", "async", "atime", "diratime", "norelatime", "defaults");
+
+  /**
+   * mount(2) with options as mount(8) spells them: flag words ({@code ro}, {@code nosuid},
+   * {@code rbind}...) become flags, the rest ({@code lowerdir=...}) the data string.
+   *
+   * @throws FailedPreconditionException with the errno when the kernel refuses
+   */
+  public static void mount(String source, String target, String type,
+      java.util.List<String> options) {
+    long flags = 0;
+    java.util.List<String> data = new java.util.ArrayList<>();
+    for (String option : options) {
+      Long flag = SET_FLAGS.get(option);
+      if (flag != null) {
+        flags |= flag;
+      } else if (!CLEAR_FLAGS.contains(option)) {
+        data.add(option);
+      }
+    }
+    if (load().mount(source, target, type, flags, String.join(",", data)) != 0) {
+      throw new FailedPreconditionException("mount " + type + " " + source + " on " + target
+          + ": errno " + errno());
+    }
+  }
+
+  /** umount2(2); false when nothing is mounted there (EINVAL) or it is gone (ENOENT). */
+  public static boolean unmount(String target, boolean detach) {
+    if (load().umount2(target, detach ? 2 : 0) == 0) {
+      return true;
+    }
+    int errno = errno();
+    if (errno == 22 || errno == 2) {
+      return false;
+    }
+    throw new FailedPreconditionException("umount " + target + ": errno " + errno);
+  }
+
   private static int errno() {
     return Runtime.getSystemRuntime().getLastError();
   }
