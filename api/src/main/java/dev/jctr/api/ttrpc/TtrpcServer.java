@@ -79,8 +79,20 @@ public final class TtrpcServer implements AutoCloseable {
     return this;
   }
 
-  /** Serves one connection (accepted here or handed over, e.g. an inherited socket). */
+  /**
+   * Serves one connection (accepted here or handed over, e.g. an inherited socket). Only a
+   * peer running as this process's user is served (SO_PEERCRED), as containerd's ttrpc
+   * servers require: the socket's file mode alone is not trusted.
+   */
   public void serve(SocketChannel connection) {
+    if (!sameUser(connection)) {
+      try {
+        connection.close();
+      } catch (IOException e) {
+        // refused either way
+      }
+      return;
+    }
     connections.add(connection);
     Thread.ofVirtual().name("ttrpc-connection").start(() -> {
       try (connection) {
@@ -91,6 +103,23 @@ public final class TtrpcServer implements AutoCloseable {
         connections.remove(connection);
       }
     });
+  }
+
+  private static boolean sameUser(SocketChannel connection) {
+    try {
+      jdk.net.UnixDomainPrincipal peer = connection.getOption(
+          jdk.net.ExtendedSocketOptions.SO_PEERCRED);
+      String self = System.getProperty("user.name");
+      if (!peer.user().getName().equals(self)) {
+        LOG.log(Level.WARNING, "ttrpc: refused a connection from user " + peer.user().getName()
+            + " (only " + self + " is served)");
+        return false;
+      }
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.log(Level.WARNING, "ttrpc: peer credentials unavailable: " + e.getMessage());
+      return false;
+    }
   }
 
   private final class Connection {

@@ -144,6 +144,63 @@ class TtrpcTest {
     return Request.newBuilder().setService("s").setMethod("m").build().toByteArray();
   }
 
+  /**
+   * A peer running as another user gets no answer: the connection is closed (SO_PEERCRED), even
+   * though the socket's mode lets it connect. Needs root, to run the peer as nobody.
+   */
+  @Test
+  void aPeerOfAnotherUserIsRefused(@TempDir Path dir) throws Exception {
+    if (!System.getProperty("user.name").equals("root")) {
+      throw new AssertionError("this test needs root (to run a client as nobody)");
+    }
+    Path shared = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "ttrpc-peer-");
+    try (TtrpcServer server = new TtrpcServer()) {
+      server.register("test.Echo", "Echo", (payload, metadata) -> payload);
+      Path socket = shared.resolve("s.sock");
+      server.listen(socket);
+      java.nio.file.Files.setPosixFilePermissions(shared,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      java.nio.file.Files.setPosixFilePermissions(socket,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      // as root, answered
+      try (TtrpcClient client = TtrpcClient.connect(socket)) {
+        assertArrayEquals(new byte[] {1}, client.call("test.Echo", "Echo", new byte[] {1},
+            Map.of(), Duration.ofSeconds(5)));
+      }
+      // as nobody: connects, sends a request, reads end of file
+      Path source = java.nio.file.Files.writeString(shared.resolve("Peer.java"), """
+          import java.net.*; import java.nio.*; import java.nio.channels.*;
+          public class Peer { public static void main(String[] a) throws Exception {
+            SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+            c.connect(UnixDomainSocketAddress.of(a[0]));
+            c.write(ByteBuffer.wrap(new byte[] {0,0,0,0, 0,0,0,1, 1,0}));
+            int n;
+            try { n = c.read(ByteBuffer.allocate(64)); } catch (SocketException e) { n = -1; }
+            System.out.println(n); } }
+          """);
+      java.nio.file.Files.setPosixFilePermissions(source,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      String java = ProcessHandle.current().info().command().orElse("java");
+      ProcessBuilder peerCommand = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534",
+          "--clear-groups", java, source.toString(), socket.toString())
+          .directory(shared.toFile()).redirectErrorStream(true);
+      peerCommand.environment().keySet().removeIf(name -> name.startsWith("JAVA")
+          || name.startsWith("JDK") || name.startsWith("MAVEN"));
+      peerCommand.environment().put("HOME", shared.toString());
+      Process peer = peerCommand.start();
+      String out = new String(peer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, peer.waitFor(), out);
+      assertEquals("-1", out.strip(), "the server closed the connection without answering");
+    } finally {
+      try (var files = java.nio.file.Files.list(shared)) {
+        for (Path file : files.toList()) {
+          java.nio.file.Files.deleteIfExists(file);
+        }
+      }
+      java.nio.file.Files.deleteIfExists(shared);
+    }
+  }
+
   private static void assertStatus(Frame frame, int stream, Status.Code code, String text)
       throws Exception {
     assertEquals(stream, frame.streamId());
