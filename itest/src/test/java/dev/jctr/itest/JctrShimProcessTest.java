@@ -139,6 +139,78 @@ class JctrShimProcessTest {
     }
   }
 
+  /**
+   * A terminal through jctr's shim, driven as a person would: ctr run -t and ctr tasks exec -t
+   * in a tmux window of 100x30; the shell inside sees a tty of that size (ctr's ResizePty) and
+   * answers typed commands.
+   */
+  @Test
+  void aTerminalWorksUnderTmux(@TempDir Path dir) throws Exception {
+    String tmux = Commands.requireTool("tmux", "tmux");
+    String socket = dir.resolve("tmux.sock").toString();
+    String ns = "tty";
+    daemon.jctr("-n", ns, "images", "import", image.toString()).requireSuccess("import");
+    String ctrRun = ctr + " --address " + daemon.socket() + " -n " + ns + " run -t --rm"
+        + " --runtime " + JCTR_RUNTIME + " docker.io/library/busybox:latest tty1 sh";
+    Commands.run(COMMAND, List.of(tmux, "-S", socket, "new-session", "-d", "-x", "100", "-y",
+        "30", ctrRun)).requireSuccess("tmux new-session");
+    try {
+      awaitScreen(tmux, socket, "0:0", "/ #"); // the prompt (capture-pane drops trailing blanks)
+      keys(tmux, socket, "0:0", "tty; stty size; echo $((6*7))");
+      String screen = awaitScreen(tmux, socket, "0:0", "42");
+      assertTrue(screen.contains("/dev/pts/0"), screen);
+      assertTrue(screen.contains("30 100"), "the window's size reached the pty:\n" + screen);
+
+      // an exec with its own terminal beside it
+      String exec = ctr + " --address " + daemon.socket() + " -n " + ns + " tasks exec -t"
+          + " --exec-id e1 tty1 sh";
+      Commands.run(COMMAND, List.of(tmux, "-S", socket, "new-window", "-t", "0:1", exec))
+          .requireSuccess("tmux new-window");
+      awaitScreen(tmux, socket, "0:1", "/ #");
+      keys(tmux, socket, "0:1", "echo exec-$((2+3))");
+      assertTrue(awaitScreen(tmux, socket, "0:1", "exec-5").contains("exec-5"));
+      keys(tmux, socket, "0:1", "exit");
+      keys(tmux, socket, "0:0", "exit"); // the first window's shell: ctr run --rm ends
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (System.nanoTime() < deadline && daemon.jctr("-n", ns, "containers", "ls", "-q")
+          .stdout().contains("tty1")) {
+        Thread.sleep(100);
+      }
+      assertEquals("", daemon.jctr("-n", ns, "containers", "ls", "-q").stdout().strip(),
+          "ctr run -t --rm ended when the shell exited");
+    } finally {
+      Commands.run(COMMAND, List.of(tmux, "-S", socket, "kill-server"));
+      if (daemon.jctr("-n", ns, "tasks", "ls", "-q").stdout().contains("tty1")) {
+        daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", "tty1");
+        Thread.sleep(500);
+        daemon.jctr("-n", ns, "tasks", "rm", "tty1");
+        daemon.jctr("-n", ns, "containers", "rm", "tty1");
+      }
+    }
+    TasksProcessTest.assertNothingLeft(shared, ns, "tty1");
+  }
+
+  private static void keys(String tmux, String socket, String window, String line) {
+    Commands.run(COMMAND, List.of(tmux, "-S", socket, "send-keys", "-t", window, line,
+        "Enter")).requireSuccess("tmux send-keys");
+  }
+
+  /** The active pane once it shows {@code text} (10 s at most). */
+  private static String awaitScreen(String tmux, String socket, String window, String text)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String screen = "";
+    while (System.nanoTime() < deadline) {
+      screen = Commands.run(COMMAND, List.of(tmux, "-S", socket, "capture-pane", "-p", "-t",
+          window)).stdout();
+      if (screen.contains(text)) {
+        return screen;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the terminal never showed \"" + text + "\":\n" + screen);
+  }
+
   @Test
   void theShimsDeleteCommandReportsAKilledTaskAsContainerdExpects(@TempDir Path dir)
       throws Exception {

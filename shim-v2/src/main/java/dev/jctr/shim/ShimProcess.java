@@ -24,6 +24,8 @@ final class ShimProcess {
   final byte[] execSpec;
   private final CompletableFuture<Exit> exit = new CompletableFuture<>();
   private volatile int pid;
+  /** The process's terminal, when it has one. */
+  volatile Console console;
   private volatile Status status = Status.CREATED;
 
   ShimProcess(String containerId, String execId, Path bundle, ProcessStdio stdio,

@@ -151,16 +151,11 @@ final class TaskService {
     if (id.isEmpty() || request.getBundle().isEmpty()) {
       throw new InvalidArgumentException("create needs an id and a bundle");
     }
-    if (request.getTerminal()) {
-      throw new FailedPreconditionException("container \"" + id + "\": a terminal is not"
-          + " supported by the jctr shim yet; run it without -t, or with runtime"
-          + " io.containerd.runc.v2");
-    }
     Path bundle = Path.of(request.getBundle());
     RuncRuntime runc = new RuncRuntime(runcBinary(request.getOptions()),
         runcRoot.resolve(namespace));
     ShimProcess init = new ShimProcess(id, "", bundle, new ProcessStdio(request.getStdin(),
-        request.getStdout(), request.getStderr()), false, null);
+        request.getStdout(), request.getStderr()), request.getTerminal(), null);
     Container container = new Container(init, runc, bundle.resolve("rootfs"),
         request.getRootfsCount() > 0, new ConcurrentHashMap<>());
     if (containers.putIfAbsent(id, container) != null) {
@@ -175,7 +170,8 @@ final class TaskService {
       }
       Path pidFile = bundle.resolve("init.pid");
       try {
-        runc.create(id, bundle, pidFile, init.stdio.open(), null);
+        createWithStdio(init, (stdio, console) -> runc.create(id, bundle, pidFile, stdio,
+            console));
       } catch (RuntimeException e) {
         throw new FailedPreconditionException("OCI runtime create failed: " + e.getMessage());
       }
@@ -197,6 +193,31 @@ final class TaskService {
         idle.empty();
       }
       throw e;
+    }
+  }
+
+  private interface RuncCall {
+    void run(RuncRuntime.Stdio stdio, Path consoleSocket);
+  }
+
+  /**
+   * Runs runc create/exec for {@code process}: its fifos straight as stdio, or, with a
+   * terminal, a console socket whose pty the shim then copies to and from the fifos.
+   */
+  private void createWithStdio(ShimProcess process, RuncCall call) throws IOException {
+    RuncRuntime.Stdio stdio = process.stdio.open();
+    if (!process.terminal) {
+      call.run(stdio, null);
+      return;
+    }
+    String name = "c-" + Integer.toHexString((namespace + "/" + process.containerId + "/"
+        + process.execId).hashCode()) + "-" + Long.toHexString(System.nanoTime()) + ".sock";
+    Files.createDirectories(runcRoot);
+    try (Console.Socket socket = new Console.Socket(runcRoot.resolve(name))) {
+      call.run(new RuncRuntime.Stdio(null, null, null), socket.path());
+      Console console = socket.console();
+      process.console = console;
+      console.copy(process.stdio.stdin(), process.stdio.stdout());
     }
   }
 
@@ -239,7 +260,8 @@ final class TaskService {
       Path pidFile = process.bundle.resolve("exec-" + process.execId + ".pid");
       Files.write(spec, process.execSpec);
       try {
-        container.runc().exec(request.getId(), spec, pidFile, process.stdio.open(), null);
+        createWithStdio(process, (stdio, console) -> container.runc().exec(request.getId(),
+            spec, pidFile, stdio, console));
       } catch (RuntimeException e) {
         process.stdio.close();
         throw new FailedPreconditionException("OCI runtime exec failed: " + e.getMessage());
@@ -297,10 +319,6 @@ final class TaskService {
     if (request.getExecId().isEmpty()) {
       throw new InvalidArgumentException("exec id must not be empty");
     }
-    if (request.getTerminal()) {
-      throw new FailedPreconditionException("exec \"" + request.getExecId() + "\": a terminal"
-          + " is not supported by the jctr shim yet");
-    }
     if (container.init().status() == Status.STOPPED) {
       throw new FailedPreconditionException("container \"" + request.getId()
           + "\" has stopped; nothing can be executed in it");
@@ -308,7 +326,7 @@ final class TaskService {
     byte[] spec = request.getSpec().getValue().toByteArray();
     ShimProcess exec = new ShimProcess(request.getId(), request.getExecId(),
         container.init().bundle, new ProcessStdio(request.getStdin(), request.getStdout(),
-        request.getStderr()), false, spec);
+        request.getStderr()), request.getTerminal(), spec);
     if (container.execs().putIfAbsent(request.getExecId(), exec) != null) {
       throw new AlreadyExistsException("exec process \"" + request.getExecId()
           + "\" of container \"" + request.getId() + "\" already exists");
@@ -320,10 +338,12 @@ final class TaskService {
 
   private Message resizePty(ResizePtyRequest request) {
     ShimProcess process = process(request.getId(), request.getExecId());
-    if (!process.terminal) {
+    Console console = process.console;
+    if (!process.terminal || console == null) {
       throw new FailedPreconditionException("process \"" + process.id()
           + "\" has no terminal to resize");
     }
+    console.resize(request.getWidth(), request.getHeight());
     return Empty.getDefaultInstance();
   }
 

@@ -16,4 +16,14 @@ public interface LibC {
   int mount(String source, String target, String type, long flags, String data);
 
   int umount2(String target, int flags);
+
+  long recvmsg(int fd, jnr.ffi.Pointer message, int flags);
+
+  long read(int fd, @Out byte[] buffer, long count);
+
+  long write(int fd, @jnr.ffi.annotations.In byte[] buffer, long count);
+
+  int close(int fd);
+
+  int ioctl(int fd, long request, @jnr.ffi.annotations.In short[] argument);
 }

@@ -116,6 +116,80 @@ public final class LinuxCalls {
     throw new FailedPreconditionException("umount " + target + ": errno " + errno);
   }
 
+  /**
+   * Receives one file descriptor sent with SCM_RIGHTS on the connected unix socket {@code fd}
+   * (runc sends a container's pty master this way over its console socket).
+   */
+  public static int receiveFd(int fd) {
+    Runtime runtime = Runtime.getSystemRuntime();
+    jnr.ffi.Pointer data = jnr.ffi.Memory.allocateDirect(runtime, 4096);
+    jnr.ffi.Pointer iov = jnr.ffi.Memory.allocateDirect(runtime, 16);
+    iov.putAddress(0, data.address());
+    iov.putLong(8, 4096);
+    jnr.ffi.Pointer control = jnr.ffi.Memory.allocateDirect(runtime, 64);
+    jnr.ffi.Pointer message = jnr.ffi.Memory.allocateDirect(runtime, 56);
+    message.putAddress(0, 0); // msg_name
+    message.putInt(8, 0); // msg_namelen
+    message.putAddress(16, iov.address()); // msg_iov
+    message.putLong(24, 1); // msg_iovlen
+    message.putAddress(32, control.address()); // msg_control
+    message.putLong(40, 64); // msg_controllen
+    message.putInt(48, 0); // msg_flags
+    long received = load().recvmsg(fd, message, 0);
+    if (received < 0) {
+      throw new FailedPreconditionException("recvmsg: errno " + errno());
+    }
+    // struct cmsghdr: len (8), level (4), type (4), then the descriptors
+    long length = control.getLong(0);
+    int level = control.getInt(8);
+    int type = control.getInt(12);
+    if (message.getLong(40) < 20 || length < 20 || level != 1 /* SOL_SOCKET */
+        || type != 1 /* SCM_RIGHTS */) {
+      throw new FailedPreconditionException("the console socket sent no file descriptor");
+    }
+    return control.getInt(16);
+  }
+
+  /** read(2) into {@code buffer}: the count, 0 at end, -1 on an error (EIO once a pty's
+   *  other side is gone). */
+  public static long read(int fd, byte[] buffer) {
+    while (true) {
+      long n = load().read(fd, buffer, buffer.length);
+      if (n >= 0 || errno() != EINTR) {
+        return n;
+      }
+    }
+  }
+
+  /** Writes all of {@code buffer[0..count)}; false if the descriptor refuses. */
+  public static boolean writeAll(int fd, byte[] buffer, int count) {
+    int done = 0;
+    while (done < count) {
+      byte[] rest = done == 0 ? buffer : java.util.Arrays.copyOfRange(buffer, done, count);
+      long n = load().write(fd, rest, count - done);
+      if (n < 0) {
+        if (errno() == EINTR) {
+          continue;
+        }
+        return false;
+      }
+      done += (int) n;
+    }
+    return true;
+  }
+
+  public static void close(int fd) {
+    load().close(fd);
+  }
+
+  /** TIOCSWINSZ: the terminal's size, as a resized client window asks. */
+  public static void resize(int fd, int width, int height) {
+    short[] size = {(short) height, (short) width, 0, 0};
+    if (load().ioctl(fd, 0x5414, size) != 0) {
+      throw new FailedPreconditionException("TIOCSWINSZ: errno " + errno());
+    }
+  }
+
   private static int errno() {
     return Runtime.getSystemRuntime().getLastError();
   }
