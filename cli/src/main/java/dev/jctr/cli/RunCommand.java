@@ -58,7 +58,8 @@ final class RunCommand {
     return Command.named("run").describe("Run a container from an image.")
         .option(Option.flag("remove the task, container and snapshot when it exits", "--rm"))
         .option(Option.flag("detach: start it and return", "-d", "--detach"))
-        .option(Option.flag("allocate a terminal (not supported yet)", "-t", "--tty"))
+        .option(Option.flag("a terminal for the container, our keys its input", "-t",
+            "--tty"))
         .option(Option.value("KEY=VALUE", "an environment variable; repeatable", "--env"))
         .option(Option.value("SPEC", "type=bind,src=/a,dst=/b,options=rbind:ro; repeatable",
             "--mount"))
@@ -76,10 +77,6 @@ final class RunCommand {
   }
 
   private static int run(Jctr root, Parsed args) throws Exception {
-    if (args.flag("--tty")) {
-      throw new UsageException(args.command(), "-t is not supported by jctr run yet; use"
-          + " ctr run -t against jctrd");
-    }
     String ref = normalize(args.positional(0));
     String id = args.positional(1);
     String snapshotter = args.value("--snapshotter");
@@ -104,7 +101,7 @@ final class RunCommand {
             ? config.getAsJsonObject("config") : null,
         new OciSpecs.Options(args.positionalsFrom(2), args.values("--env"), mounts,
             args.flag("--net-host"), Double.parseDouble(args.value("--cpus")),
-            Long.parseLong(args.value("--memory")), false, args.value("--cwd")));
+            Long.parseLong(args.value("--memory")), args.flag("--tty"), args.value("--cwd")));
 
     List<Mount> rootfs = root.call(SnapshotsGrpc.getPrepareMethod(),
         PrepareSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setKey(id)
@@ -125,7 +122,8 @@ final class RunCommand {
     }
     int status;
     try {
-      status = detach ? runDetached(root, id, rootfs) : runAttached(root, id, rootfs);
+      status = detach ? runDetached(root, id, rootfs)
+          : runAttached(root, id, rootfs, args.flag("--tty"));
     } catch (RuntimeException e) {
       if (remove) {
         cleanUp(root, id, snapshotter);
@@ -145,34 +143,26 @@ final class RunCommand {
     return 0;
   }
 
-  /** Output through two fifos the task writes straight into; our exit code is its. */
-  private static int runAttached(Jctr root, String id, List<Mount> rootfs) throws Exception {
-    Path dir = Files.createTempDirectory("jctr-io-");
-    try {
-      Path stdout = fifo(dir.resolve("stdout"));
-      Path stderr = fifo(dir.resolve("stderr"));
-      Thread out = relay(stdout, System.out);
-      Thread err = relay(stderr, System.err);
+  /**
+   * Output through fifos the task writes straight into (with -t: its terminal, and our stdin
+   * in); our exit code is its.
+   */
+  private static int runAttached(Jctr root, String id, List<Mount> rootfs, boolean terminal)
+      throws Exception {
+    try (TaskIo io = TaskIo.create(terminal)) {
+      io.start();
       root.call(TasksGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setContainerId(id)
-          .addAllRootfs(rootfs).setStdout(stdout.toString()).setStderr(stderr.toString())
-          .build());
+          .addAllRootfs(rootfs).setTerminal(terminal).setStdin(io.stdin())
+          .setStdout(io.stdout()).setStderr(io.stderr()).build());
+      io.resize(root, id, ""); // the pty exists once the task does: sized before the shell runs
       root.call(TasksGrpc.getStartMethod(), StartRequest.newBuilder().setContainerId(id)
           .build());
       Iterator<WaitResponse> waited = root.stream(TasksGrpc.getWaitMethod(),
           WaitRequest.newBuilder().setContainerId(id).build());
       int status = waited.next().getExitStatus();
       waited.hasNext(); // the call ends with its one answer
-      out.join(5000);
-      err.join(5000);
-      System.out.flush();
+      io.finish();
       return status;
-    } finally {
-      try (var files = Files.list(dir)) {
-        for (Path file : files.toList()) {
-          Files.deleteIfExists(file);
-        }
-      }
-      Files.deleteIfExists(dir);
     }
   }
 

@@ -23,9 +23,6 @@ import dev.jctr.api.proto.containerd.types.Metric;
 import dev.jctr.api.proto.containerd.types.task.Process;
 import dev.jctr.api.proto.containerd.types.task.ProcessInfo;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -70,6 +67,8 @@ final class TasksCommand {
                     + " becomes jctr's.")
                 .option(Option.value("ID", "the exec id (unique in the task)", "--exec-id"))
                 .option(Option.flag("detach: start it and return", "-d", "--detach"))
+                .option(Option.flag("a terminal for the process, our keys its input", "-t",
+                    "--tty"))
                 .option(Option.value("DIR", "working directory", "--cwd").withDefault(""))
                 .positional("ID", "the container")
                 .positionals("CMD", 1, Command.MANY, "command and arguments")
@@ -181,7 +180,8 @@ final class TasksCommand {
     JsonArray argv = new JsonArray();
     args.positionalsFrom(1).forEach(argv::add);
     process.add("args", argv);
-    process.addProperty("terminal", false);
+    boolean terminal = args.flag("--tty") && !args.flag("--detach");
+    process.addProperty("terminal", terminal);
     if (!args.value("--cwd").isEmpty()) {
       process.addProperty("cwd", args.value("--cwd"));
     }
@@ -195,38 +195,25 @@ final class TasksCommand {
           .setExecId(execId).build());
       return 0;
     }
-    Path dir = Files.createTempDirectory("jctr-io-");
-    try {
-      Path stdout = RunCommand.fifo(dir.resolve("stdout"));
-      Path stderr = RunCommand.fifo(dir.resolve("stderr"));
-      List<Thread> relays = new ArrayList<>(List.of(RunCommand.relay(stdout, System.out),
-          RunCommand.relay(stderr, System.err)));
+    try (TaskIo io = TaskIo.create(terminal)) {
+      io.start();
       root.call(TasksGrpc.getExecMethod(), ExecProcessRequest.newBuilder().setContainerId(id)
-          .setExecId(execId).setSpec(processSpec).setStdout(stdout.toString())
-          .setStderr(stderr.toString()).build());
+          .setExecId(execId).setSpec(processSpec).setTerminal(terminal).setStdin(io.stdin())
+          .setStdout(io.stdout()).setStderr(io.stderr()).build());
       try {
         root.call(TasksGrpc.getStartMethod(), StartRequest.newBuilder().setContainerId(id)
             .setExecId(execId).build());
+        io.resize(root, id, execId);
         var waited = root.stream(TasksGrpc.getWaitMethod(), WaitRequest.newBuilder()
             .setContainerId(id).setExecId(execId).build());
         int status = waited.next().getExitStatus();
         waited.hasNext(); // the call ends with its one answer
-        for (Thread relay : relays) {
-          relay.join(5000);
-        }
-        System.out.flush();
+        io.finish();
         return status;
       } finally {
         root.call(TasksGrpc.getDeleteProcessMethod(), DeleteProcessRequest.newBuilder()
             .setContainerId(id).setExecId(execId).build());
       }
-    } finally {
-      try (var files = Files.list(dir)) {
-        for (Path file : files.toList()) {
-          Files.deleteIfExists(file);
-        }
-      }
-      Files.deleteIfExists(dir);
     }
   }
 

@@ -140,9 +140,10 @@ class JctrShimProcessTest {
   }
 
   /**
-   * A terminal through jctr's shim, driven as a person would: ctr run -t and ctr tasks exec -t
-   * in a tmux window of 100x30; the shell inside sees a tty of that size (ctr's ResizePty) and
-   * answers typed commands.
+   * A terminal through jctr's shim, driven as a person would: ctr run -t, ctr tasks exec -t,
+   * jctr tasks exec -t and jctr run -t in tmux windows of 100x30; the shell inside sees a tty
+   * of that size (the client's ResizePty) and answers typed commands; jctr passes the exit
+   * code on.
    */
   @Test
   void aTerminalWorksUnderTmux(@TempDir Path dir) throws Exception {
@@ -170,6 +171,23 @@ class JctrShimProcessTest {
       keys(tmux, socket, "0:1", "echo exec-$((2+3))");
       assertTrue(awaitScreen(tmux, socket, "0:1", "exec-5").contains("exec-5"));
       keys(tmux, socket, "0:1", "exit");
+
+      // jctr's own: tasks exec -t beside it, then run -t whose exit code jctr passes on
+      String jctr = Distribution.jctr() + " --address " + daemon.socket() + " -n " + ns;
+      Commands.run(COMMAND, List.of(tmux, "-S", socket, "new-window", "-t", "0:2",
+          jctr + " tasks exec -t tty1 sh")).requireSuccess("tmux new-window");
+      awaitScreen(tmux, socket, "0:2", "/ #");
+      keys(tmux, socket, "0:2", "tty; echo jctr-exec-$((3+4)); exit");
+      Commands.run(COMMAND, List.of(tmux, "-S", socket, "new-window", "-t", "0:3",
+          jctr + " run -t --rm busybox tty2 sh; echo jctr-exit=$?; sleep 60"))
+          .requireSuccess("tmux new-window");
+      awaitScreen(tmux, socket, "0:3", "/ #");
+      keys(tmux, socket, "0:3", "stty size; echo $((6*7))");
+      String jctrScreen = awaitScreen(tmux, socket, "0:3", "42");
+      assertTrue(jctrScreen.contains("30 100"), "jctr run -t sized the pty:\n" + jctrScreen);
+      keys(tmux, socket, "0:3", "exit 5");
+      awaitScreen(tmux, socket, "0:3", "jctr-exit=5");
+
       keys(tmux, socket, "0:0", "exit"); // the first window's shell: ctr run --rm ends
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (System.nanoTime() < deadline && daemon.jctr("-n", ns, "containers", "ls", "-q")
@@ -180,14 +198,18 @@ class JctrShimProcessTest {
           "ctr run -t --rm ended when the shell exited");
     } finally {
       Commands.run(COMMAND, List.of(tmux, "-S", socket, "kill-server"));
-      if (daemon.jctr("-n", ns, "tasks", "ls", "-q").stdout().contains("tty1")) {
-        daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", "tty1");
-        Thread.sleep(500);
-        daemon.jctr("-n", ns, "tasks", "rm", "tty1");
-        daemon.jctr("-n", ns, "containers", "rm", "tty1");
+      for (String id : List.of("tty1", "tty2")) {
+        if (daemon.jctr("-n", ns, "tasks", "ls", "-q").stdout().contains(id)) {
+          daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", id);
+          Thread.sleep(500);
+          daemon.jctr("-n", ns, "tasks", "rm", id);
+          daemon.jctr("-n", ns, "containers", "rm", id);
+          daemon.jctr("-n", ns, "snapshots", "rm", id);
+        }
       }
     }
     TasksProcessTest.assertNothingLeft(shared, ns, "tty1");
+    TasksProcessTest.assertNothingLeft(shared, ns, "tty2");
   }
 
   private static void keys(String tmux, String socket, String window, String line) {

@@ -47,12 +47,6 @@ public final class GarbageCollector {
   static final Duration DELAY = Duration.ofMillis(100);
   /** After a failed run, the next one waits this much longer. */
   static final Duration RETRY = Duration.ofSeconds(1);
-  /**
-   * Triggered runs take at most this share of the time, as containerd's pause_threshold
-   * (0.02): after a run of d, the next triggered one waits until 50 d have passed, so that a
-   * stream of container deletions does not collect after each one.
-   */
-  static final double PAUSE_THRESHOLD = 0.02;
 
   private final MetadataPlugin metadata;
   private final ContentStore store;
@@ -61,8 +55,6 @@ public final class GarbageCollector {
       Thread.ofPlatform().name("jctr-gc").daemon().factory());
   /** The run asked for and not started yet, if any. */
   private ScheduledFuture<?> pending;
-  /** {@link System#nanoTime} before which no triggered run starts. */
-  private volatile long notBefore = System.nanoTime();
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile EventPublisher publisher;
@@ -94,8 +86,7 @@ public final class GarbageCollector {
 
   private synchronized void schedule(Duration delay) {
     if (pending == null) {
-      long wait = Math.max(delay.toNanos(), notBefore - System.nanoTime());
-      pending = thread.schedule(this::scheduledRun, wait, TimeUnit.NANOSECONDS);
+      pending = thread.schedule(this::scheduledRun, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -113,7 +104,6 @@ public final class GarbageCollector {
     }
     try {
       Report report = collect();
-      notBefore = System.nanoTime() + (long) (report.took().toNanos() / PAUSE_THRESHOLD);
       LOG.log(Level.DEBUG, "garbage collected: {0}", report);
     } catch (RuntimeException | IOException e) {
       LOG.log(Level.WARNING, "garbage collection failed; retrying: " + e.getMessage(), e);

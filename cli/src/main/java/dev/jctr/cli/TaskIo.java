@@ -1,0 +1,140 @@
+package dev.jctr.cli;
+
+import dev.jctr.api.proto.containerd.services.tasks.v1.ResizePtyRequest;
+import dev.jctr.api.proto.containerd.services.tasks.v1.TasksGrpc;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The stdio of a task's process as {@code jctr run} and {@code tasks exec} attach it: fifos the
+ * process (or, with a terminal, the shim's pty copier) writes into directly, copied to our
+ * stdout and stderr; with a terminal, our stdin copied in and our own terminal in raw mode
+ * until the end, so that keys reach the container's shell as typed.
+ */
+final class TaskIo implements AutoCloseable {
+
+  private final Path dir;
+  private final boolean terminal;
+  private final Path stdin;
+  private final Path stdout;
+  private final Path stderr;
+  private final List<Thread> relays = new ArrayList<>();
+  private String savedTty;
+
+  private TaskIo(Path dir, boolean terminal) throws IOException, InterruptedException {
+    this.dir = dir;
+    this.terminal = terminal;
+    this.stdout = RunCommand.fifo(dir.resolve("stdout"));
+    this.stdin = terminal ? RunCommand.fifo(dir.resolve("stdin")) : null;
+    this.stderr = terminal ? null : RunCommand.fifo(dir.resolve("stderr"));
+  }
+
+  static TaskIo create(boolean terminal) throws IOException, InterruptedException {
+    return new TaskIo(Files.createTempDirectory("jctr-io-"), terminal);
+  }
+
+  String stdin() {
+    return stdin == null ? "" : stdin.toString();
+  }
+
+  String stdout() {
+    return stdout.toString();
+  }
+
+  String stderr() {
+    return stderr == null ? "" : stderr.toString();
+  }
+
+  /** Starts copying (before the task is created: opening a fifo waits for the other side). */
+  void start() throws IOException, InterruptedException {
+    relays.add(RunCommand.relay(stdout, System.out));
+    if (stderr != null) {
+      relays.add(RunCommand.relay(stderr, System.err));
+    }
+    if (stdin != null) {
+      Thread.ofPlatform().daemon().name("stdin").start(() -> {
+        try (OutputStream in = new FileOutputStream(stdin.toFile())) {
+          InputStream keys = System.in;
+          byte[] buffer = new byte[4096];
+          int n;
+          while ((n = keys.read(buffer)) > 0) {
+            in.write(buffer, 0, n);
+            in.flush();
+          }
+        } catch (IOException e) {
+          // the task is gone
+        }
+      });
+    }
+    if (terminal) {
+      savedTty = stty("-g");
+      if (savedTty != null) {
+        stty("raw", "-echo");
+      }
+    }
+  }
+
+  /** Tells the task's terminal our window's size, if we have a terminal. */
+  void resize(Jctr root, String id, String execId) throws IOException, InterruptedException {
+    String size = terminal ? stty("size") : null;
+    if (size == null || !size.matches("\\d+ \\d+")) {
+      return;
+    }
+    String[] rowsCols = size.split(" ");
+    root.call(TasksGrpc.getResizePtyMethod(), ResizePtyRequest.newBuilder().setContainerId(id)
+        .setExecId(execId).setHeight(Integer.parseInt(rowsCols[0]))
+        .setWidth(Integer.parseInt(rowsCols[1])).build());
+  }
+
+  /** The process has exited: its output is all read once the fifos reach end of file. */
+  void finish() throws InterruptedException {
+    for (Thread relay : relays) {
+      relay.join(5000);
+    }
+    System.out.flush();
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (savedTty != null) {
+      try {
+        stty(savedTty);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try (var files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        Files.deleteIfExists(file);
+      }
+    }
+    Files.deleteIfExists(dir);
+  }
+
+  /** stty on our terminal (/dev/tty); null when there is none. */
+  private static String stty(String... args) throws IOException, InterruptedException {
+    if (!Files.isReadable(Path.of("/dev/tty"))) {
+      return null;
+    }
+    List<String> command = new ArrayList<>(List.of("stty"));
+    command.addAll(List.of(args));
+    Process process;
+    try {
+      process = new ProcessBuilder(command)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+          .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    } catch (IOException e) {
+      return null; // no controlling terminal
+    }
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+        .strip();
+    return process.waitFor() == 0 ? out : null;
+  }
+}
