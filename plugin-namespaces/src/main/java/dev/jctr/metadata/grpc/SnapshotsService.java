@@ -171,7 +171,13 @@ public final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   @Override
   public void stat(StatSnapshotRequest request, StreamObserver<StatSnapshotResponse> response) {
     backend(request.getSnapshotter());
-    Info info = store.stat(CallNamespace.required(), request.getSnapshotter(), request.getKey());
+    String namespace = CallNamespace.required();
+    // A client under a lease that finds a snapshot (ctr's unpacker, before it builds on an
+    // existing layer) keeps it for the lease's life: a collection between this Stat and the
+    // label that will reference it would otherwise take it.
+    CallLease.optional().ifPresent(lease -> store.leaseIfPresent(namespace,
+        request.getSnapshotter(), request.getKey(), lease));
+    Info info = store.stat(namespace, request.getSnapshotter(), request.getKey());
     Reply.send(response, StatSnapshotResponse.newBuilder().setInfo(info).build());
   }
 
