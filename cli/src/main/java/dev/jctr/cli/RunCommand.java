@@ -122,7 +122,7 @@ final class RunCommand {
     }
     int status;
     try {
-      status = detach ? runDetached(root, id, rootfs)
+      status = detach ? runDetached(root, id, rootfs, args.flag("--tty"))
           : runAttached(root, id, rootfs, args.flag("--tty"));
     } catch (RuntimeException e) {
       if (remove) {
@@ -136,9 +136,18 @@ final class RunCommand {
     return status;
   }
 
-  private static int runDetached(Jctr root, String id, List<Mount> rootfs) {
-    root.call(TasksGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setContainerId(id)
-        .addAllRootfs(rootfs).build());
+  /** Started and left running; its output goes into fifos that tasks attach reads. */
+  private static int runDetached(Jctr root, String id, List<Mount> rootfs, boolean terminal)
+      throws IOException, InterruptedException {
+    TaskIo io = TaskIo.persistent(root.namespace(), id, terminal);
+    try {
+      root.call(TasksGrpc.getCreateMethod(), CreateTaskRequest.newBuilder()
+          .setContainerId(id).addAllRootfs(rootfs).setTerminal(terminal)
+          .setStdin(io.stdin()).setStdout(io.stdout()).setStderr(io.stderr()).build());
+    } catch (RuntimeException e) {
+      io.close();
+      throw e;
+    }
     root.call(TasksGrpc.getStartMethod(), StartRequest.newBuilder().setContainerId(id).build());
     return 0;
   }

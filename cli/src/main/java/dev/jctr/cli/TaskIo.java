@@ -4,7 +4,6 @@ import dev.jctr.api.proto.containerd.services.tasks.v1.ResizePtyRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.TasksGrpc;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +39,93 @@ final class TaskIo implements AutoCloseable {
     return new TaskIo(Files.createTempDirectory("jctr-io-"), terminal);
   }
 
+  /**
+   * Fifos that outlive this command, for a detached task that {@code tasks attach} reads
+   * later: under {@code $JCTR_FIFO_DIR} (default /run/jctr/fifo), as ctr keeps its own under
+   * /run/containerd/fifo. {@code tasks rm} removes them.
+   */
+  static TaskIo persistent(String namespace, String id, boolean terminal)
+      throws IOException, InterruptedException {
+    Path dir = fifoRoot().resolve(namespace).resolve(id + "-" + Long.toHexString(
+        System.nanoTime()));
+    Files.createDirectories(dir);
+    return new TaskIo(dir, terminal);
+  }
+
+  static Path fifoRoot() {
+    String configured = System.getenv("JCTR_FIFO_DIR");
+    return Path.of(configured == null || configured.isEmpty() ? "/run/jctr/fifo" : configured);
+  }
+
+  /** Removes the fifos of a deleted task, if this command line made them. */
+  static void removeFifos(String... paths) throws IOException {
+    for (String path : paths) {
+      if (path.isEmpty() || !Path.of(path).startsWith(fifoRoot())) {
+        continue;
+      }
+      Files.deleteIfExists(Path.of(path));
+      Path dir = Path.of(path).getParent();
+      try (var left = Files.list(dir)) {
+        if (left.findAny().isEmpty()) {
+          Files.deleteIfExists(dir);
+        }
+      } catch (java.nio.file.NoSuchFileException e) {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * Attaches to a running process's existing fifos: output copied here, and with a terminal
+   * our keys in; returns once the process has exited and its output is read.
+   */
+  static void attach(String stdin, String stdout, String stderr, boolean terminal, Jctr root,
+      String id, String execId, java.util.function.Supplier<Integer> waitForExit)
+      throws IOException, InterruptedException {
+    List<Thread> relays = new ArrayList<>();
+    if (!stdout.isEmpty()) {
+      relays.add(RunCommand.relay(Path.of(stdout), System.out));
+    }
+    if (!stderr.isEmpty()) {
+      relays.add(RunCommand.relay(Path.of(stderr), System.err));
+    }
+    String saved = null;
+    if (terminal && !stdin.isEmpty()) {
+      copyKeys(Path.of(stdin));
+      saved = stty("-g");
+      if (saved != null) {
+        stty("raw", "-echo");
+        resizeTo(root, id, execId);
+      }
+    }
+    try {
+      waitForExit.get();
+      for (Thread relay : relays) {
+        relay.join(5000);
+      }
+      System.out.flush();
+    } finally {
+      if (saved != null) {
+        stty(saved);
+      }
+    }
+  }
+
+  private static void copyKeys(Path stdin) {
+    Thread.ofPlatform().daemon().name("stdin").start(() -> {
+      try (OutputStream in = new FileOutputStream(stdin.toFile())) {
+        byte[] buffer = new byte[4096];
+        int n;
+        while ((n = System.in.read(buffer)) > 0) {
+          in.write(buffer, 0, n);
+          in.flush();
+        }
+      } catch (IOException e) {
+        // the task is gone
+      }
+    });
+  }
+
   String stdin() {
     return stdin == null ? "" : stdin.toString();
   }
@@ -59,19 +145,7 @@ final class TaskIo implements AutoCloseable {
       relays.add(RunCommand.relay(stderr, System.err));
     }
     if (stdin != null) {
-      Thread.ofPlatform().daemon().name("stdin").start(() -> {
-        try (OutputStream in = new FileOutputStream(stdin.toFile())) {
-          InputStream keys = System.in;
-          byte[] buffer = new byte[4096];
-          int n;
-          while ((n = keys.read(buffer)) > 0) {
-            in.write(buffer, 0, n);
-            in.flush();
-          }
-        } catch (IOException e) {
-          // the task is gone
-        }
-      });
+      copyKeys(stdin);
     }
     if (terminal) {
       savedTty = stty("-g");
@@ -83,7 +157,14 @@ final class TaskIo implements AutoCloseable {
 
   /** Tells the task's terminal our window's size, if we have a terminal. */
   void resize(Jctr root, String id, String execId) throws IOException, InterruptedException {
-    String size = terminal ? stty("size") : null;
+    if (terminal) {
+      resizeTo(root, id, execId);
+    }
+  }
+
+  private static void resizeTo(Jctr root, String id, String execId)
+      throws IOException, InterruptedException {
+    String size = stty("size");
     if (size == null || !size.matches("\\d+ \\d+")) {
       return;
     }

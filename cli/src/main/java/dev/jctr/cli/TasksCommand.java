@@ -10,6 +10,7 @@ import dev.jctr.api.proto.containerd.services.tasks.v1.DeleteProcessRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.DeleteResponse;
 import dev.jctr.api.proto.containerd.services.tasks.v1.DeleteTaskRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.ExecProcessRequest;
+import dev.jctr.api.proto.containerd.services.tasks.v1.GetRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.KillRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.ListPidsRequest;
 import dev.jctr.api.proto.containerd.services.tasks.v1.ListTasksRequest;
@@ -43,6 +44,9 @@ final class TasksCommand {
             Command.named("list", "ls").describe("List tasks: TASK, PID, STATUS.")
                 .option(Option.flag("print only the ids", "-q", "--quiet"))
                 .runs(TasksCommand::list),
+            Command.named("attach").describe("Attach to a task's output (and, with a"
+                    + " terminal, its input) until it exits; its exit code becomes jctr's.")
+                .positional("ID", "the container").runs(TasksCommand::attach),
             Command.named("start").describe("Start a created task and return.")
                 .positional("ID", "the container").runs(TasksCommand::start),
             Command.named("kill").describe("Signal a task (default SIGTERM).")
@@ -104,6 +108,26 @@ final class TasksCommand {
     return 0;
   }
 
+  private static int attach(Jctr root, Parsed args) throws Exception {
+    String id = args.positional(0);
+    Process task = root.call(TasksGrpc.getGetMethod(), GetRequest.newBuilder()
+        .setContainerId(id).build()).getProcess();
+    if (task.getStdout().isEmpty() && task.getStderr().isEmpty()) {
+      throw new IllegalStateException("task \"" + id + "\" has no output to attach to (it"
+          + " was created without fifos; jctr run -d keeps them)");
+    }
+    int[] status = new int[1];
+    TaskIo.attach(task.getStdin(), task.getStdout(), task.getStderr(), task.getTerminal(), root,
+        id, "", () -> {
+          var waited = root.stream(TasksGrpc.getWaitMethod(), WaitRequest.newBuilder()
+              .setContainerId(id).build());
+          status[0] = waited.next().getExitStatus();
+          waited.hasNext();
+          return status[0];
+        });
+    return status[0];
+  }
+
   private static int start(Jctr root, Parsed args) {
     root.call(TasksGrpc.getStartMethod(), StartRequest.newBuilder()
         .setContainerId(args.positional(0)).build());
@@ -153,13 +177,18 @@ final class TasksCommand {
     return 0;
   }
 
-  private static int delete(Jctr root, Parsed args) {
+  private static int delete(Jctr root, Parsed args) throws java.io.IOException {
     for (String id : args.positionals()) {
+      Process before = args.value("--exec-id").isEmpty() ? root.call(TasksGrpc.getGetMethod(),
+          GetRequest.newBuilder().setContainerId(id).build()).getProcess() : null;
       DeleteResponse deleted = args.value("--exec-id").isEmpty()
           ? root.call(TasksGrpc.getDeleteMethod(), DeleteTaskRequest.newBuilder()
               .setContainerId(id).build())
           : root.call(TasksGrpc.getDeleteProcessMethod(), DeleteProcessRequest.newBuilder()
               .setContainerId(id).setExecId(args.value("--exec-id")).build());
+      if (before != null) {
+        TaskIo.removeFifos(before.getStdin(), before.getStdout(), before.getStderr());
+      }
       root.out().println(id + " exited " + deleted.getExitStatus());
     }
     return 0;

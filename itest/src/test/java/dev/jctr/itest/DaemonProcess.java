@@ -66,7 +66,9 @@ final class DaemonProcess implements AutoCloseable {
 
   /** Runs {@code jctr --address <this daemon> args...} (60 s at most). */
   CommandResult jctr(String... args) {
-    List<String> command = new ArrayList<>(List.of(Distribution.jctr().toString(),
+    // fifos of detached tasks under the test's directory, not the machine's /run/jctr
+    List<String> command = new ArrayList<>(List.of("env", "JCTR_FIFO_DIR="
+        + socket.getParent().resolveSibling("fifo"), Distribution.jctr().toString(),
         "--address", socket.toString()));
     command.addAll(List.of(args));
     return Commands.run(Duration.ofSeconds(60), command);

@@ -62,7 +62,20 @@ class JctrShimProcessTest {
     CommandResult env = daemon.jctr("run", "--rm", "--env", "GREETING=hi there", "busybox",
         "t3", "sh", "-c", "echo $GREETING from $(hostname)");
     assertEquals("hi there from t3", env.requireSuccess("run --env").stdout().strip());
-    for (String id : List.of("t1", "t2", "t3")) {
+    // detached, then attached: the output it wrote meanwhile and its exit code
+    daemon.jctr("run", "-d", "busybox", "t4", "sh", "-c", "echo early; sleep 1; echo late;"
+        + " exit 4").requireSuccess("run -d");
+    CommandResult attached = daemon.jctr("tasks", "attach", "t4");
+    assertEquals(4, attached.exitCode(), attached.toString());
+    assertEquals("early\nlate", attached.stdout().strip());
+    assertTrue(daemon.jctr("tasks", "rm", "t4").requireSuccess("tasks rm").stdout()
+        .contains("t4 exited 4"));
+    daemon.jctr("containers", "rm", "t4").requireSuccess("containers rm");
+    try (var fifos = Files.walk(shared.resolve("fifo"))) {
+      assertTrue(fifos.noneMatch(p -> p.getFileName().toString().startsWith("t4-")),
+          "tasks rm removed the fifos");
+    }
+    for (String id : List.of("t1", "t2", "t3", "t4")) {
       TasksProcessTest.assertNothingLeft(shared, "default", id);
     }
     assertEquals("", daemon.jctr("containers", "ls", "-q").stdout().strip());
