@@ -86,6 +86,7 @@ public final class GrpcServer {
         // interceptors run last-added first: errors are mapped around the namespace check
         .intercept(new NamespaceInterceptor())
         .intercept(new ErrorInterceptor())
+        .intercept(new CallLogInterceptor())
         .build()
         .start();
     restrictSocket(context);
