@@ -66,8 +66,14 @@ final class ShimProcess {
     this.pid = pid;
     Thread.ofPlatform().daemon().stackSize(128 * 1024).name("reap-" + pid).start(() -> {
       int code = LinuxCalls.waitFor(pid);
-      if (code < 0) { // not our child after all: watch it the slow way; status unknown
-        ProcessHandle.of(pid).ifPresent(handle -> handle.onExit().join());
+      if (code < 0) { // not our child after all: wait on a pidfd; its status is unknown
+        int pidfd = LinuxCalls.pidfdOpen(pid);
+        if (pidfd >= 0) {
+          LinuxCalls.awaitPidfd(pidfd);
+          LinuxCalls.close(pidfd);
+        } else {
+          ProcessHandle.of(pid).ifPresent(handle -> handle.onExit().join());
+        }
         code = 255;
       }
       Instant now = Instant.now();

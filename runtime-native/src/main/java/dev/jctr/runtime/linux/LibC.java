@@ -26,4 +26,14 @@ public interface LibC {
   int close(int fd);
 
   int ioctl(int fd, long request, @jnr.ffi.annotations.In short[] argument);
+
+  int open(String path, int flags);
+
+  int setns(int fd, int nstype);
+
+  int statfs(String path, @Out byte[] buffer);
+
+  long syscall(long number, long arg1, long arg2);
+
+  int poll(@jnr.ffi.annotations.In @Out byte[] fds, long count, int timeoutMillis);
 }

@@ -190,6 +190,70 @@ public final class LinuxCalls {
     }
   }
 
+  /** What statfs(2) reports of a filesystem (sizes in bytes). */
+  public record FsStats(long type, long blockSize, long totalBytes, long freeBytes,
+      long availableBytes) {}
+
+  /** statfs(2) of the filesystem holding {@code path}. */
+  public static FsStats statfs(String path) {
+    byte[] raw = new byte[120];
+    if (load().statfs(path, raw) != 0) {
+      throw new FailedPreconditionException("statfs " + path + ": errno " + errno());
+    }
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(raw)
+        .order(java.nio.ByteOrder.nativeOrder());
+    long type = buffer.getLong(0);
+    long blockSize = buffer.getLong(8);
+    return new FsStats(type, blockSize, buffer.getLong(16) * blockSize,
+        buffer.getLong(24) * blockSize, buffer.getLong(32) * blockSize);
+  }
+
+  /**
+   * Moves the calling thread into the namespace {@code nsPath} (e.g. /proc/PID/ns/net) of
+   * type {@code nstype} (CLONE_NEWNET 0x40000000, CLONE_NEWUTS 0x04000000). Not for mount
+   * namespaces: a multi-threaded JVM cannot enter one.
+   */
+  public static void setns(String nsPath, int nstype) {
+    int fd = load().open(nsPath, 0x80000 /* O_RDONLY | O_CLOEXEC */);
+    if (fd < 0) {
+      throw new FailedPreconditionException("open " + nsPath + ": errno " + errno());
+    }
+    try {
+      if (load().setns(fd, nstype) != 0) {
+        throw new FailedPreconditionException("setns " + nsPath + ": errno " + errno());
+      }
+    } finally {
+      load().close(fd);
+    }
+  }
+
+  /**
+   * A pidfd for {@code pid} (pidfd_open(2), Linux 5.3+), or -1 where there is none: a handle
+   * that cannot be confused with a later process reusing the pid.
+   */
+  public static int pidfdOpen(int pid) {
+    long fd = load().syscall(434 /* pidfd_open, x86_64 and arm64 */, pid, 0);
+    return fd < 0 ? -1 : (int) fd;
+  }
+
+  /** Blocks until the process behind {@code pidfd} has exited (poll for POLLIN). */
+  public static void awaitPidfd(int pidfd) {
+    byte[] pollfd = new byte[8]; // int fd; short events; short revents
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(pollfd)
+        .order(java.nio.ByteOrder.nativeOrder());
+    buffer.putInt(0, pidfd);
+    buffer.putShort(4, (short) 1 /* POLLIN */);
+    while (true) {
+      int ready = load().poll(pollfd, 1, -1);
+      if (ready > 0) {
+        return;
+      }
+      if (ready < 0 && errno() != EINTR) {
+        throw new FailedPreconditionException("poll(pidfd): errno " + errno());
+      }
+    }
+  }
+
   private static int errno() {
     return Runtime.getSystemRuntime().getLastError();
   }
