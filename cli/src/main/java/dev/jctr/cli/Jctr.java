@@ -133,6 +133,19 @@ public final class Jctr {
     return connection().upload(method, requests);
   }
 
+  /**
+   * One unary call on a connection of its own, for a call made while this run's connection
+   * carries a long one (a terminal's resize while Wait is pending).
+   */
+  <Q, R> R callAside(MethodDescriptor<Q, R> method, Q request) {
+    DaemonConnection aside = DaemonConnection.open(address, namespace, timeoutSeconds);
+    try {
+      return aside.call(method, request);
+    } finally {
+      aside.close();
+    }
+  }
+
   private DaemonConnection connection() {
     if (connection == null) {
       connection = DaemonConnection.open(address, namespace, timeoutSeconds);

@@ -95,7 +95,8 @@ final class TaskIo implements AutoCloseable {
       saved = stty("-g");
       if (saved != null) {
         stty("raw", "-echo");
-        resizeTo(root, id, execId);
+        resizeTo(root, id, execId, false);
+        followWindow(root, id, execId);
       }
     }
     try {
@@ -155,23 +156,47 @@ final class TaskIo implements AutoCloseable {
     }
   }
 
-  /** Tells the task's terminal our window's size, if we have a terminal. */
+  /**
+   * Tells the task's terminal our window's size, if we have a terminal, now and whenever the
+   * window changes (SIGWINCH; those calls go on a connection of their own).
+   */
   void resize(Jctr root, String id, String execId) throws IOException, InterruptedException {
     if (terminal) {
-      resizeTo(root, id, execId);
+      resizeTo(root, id, execId, false);
+      followWindow(root, id, execId);
     }
   }
 
-  private static void resizeTo(Jctr root, String id, String execId)
+  private static void followWindow(Jctr root, String id, String execId) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("WINCH"), signal ->
+          Thread.ofPlatform().daemon().start(() -> {
+            try {
+              resizeTo(root, id, execId, true);
+            } catch (Exception e) {
+              // the task may be gone; the next change tries again
+            }
+          }));
+    } catch (IllegalArgumentException e) {
+      // no SIGWINCH here: the size stays as it was at start
+    }
+  }
+
+  private static void resizeTo(Jctr root, String id, String execId, boolean aside)
       throws IOException, InterruptedException {
     String size = stty("size");
     if (size == null || !size.matches("\\d+ \\d+")) {
       return;
     }
     String[] rowsCols = size.split(" ");
-    root.call(TasksGrpc.getResizePtyMethod(), ResizePtyRequest.newBuilder().setContainerId(id)
+    ResizePtyRequest request = ResizePtyRequest.newBuilder().setContainerId(id)
         .setExecId(execId).setHeight(Integer.parseInt(rowsCols[0]))
-        .setWidth(Integer.parseInt(rowsCols[1])).build());
+        .setWidth(Integer.parseInt(rowsCols[1])).build();
+    if (aside) {
+      root.callAside(TasksGrpc.getResizePtyMethod(), request);
+    } else {
+      root.call(TasksGrpc.getResizePtyMethod(), request);
+    }
   }
 
   /** The process has exited: its output is all read once the fifos reach end of file. */

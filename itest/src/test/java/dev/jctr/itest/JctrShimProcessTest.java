@@ -198,6 +198,12 @@ class JctrShimProcessTest {
       keys(tmux, socket, "0:3", "stty size; echo $((6*7))");
       String jctrScreen = awaitScreen(tmux, socket, "0:3", "42");
       assertTrue(jctrScreen.contains("30 100"), "jctr run -t sized the pty:\n" + jctrScreen);
+      // the window shrinks: SIGWINCH reaches jctr, which resizes the pty
+      Commands.run(COMMAND, List.of(tmux, "-S", socket, "resize-window", "-t", "0:3", "-x",
+          "80", "-y", "20")).requireSuccess("tmux resize-window");
+      Thread.sleep(500);
+      keys(tmux, socket, "0:3", "clear; stty size");
+      awaitScreen(tmux, socket, "0:3", "20 80");
       keys(tmux, socket, "0:3", "exit 5");
       awaitScreen(tmux, socket, "0:3", "jctr-exit=5");
 
