@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import dev.jctr.api.identifiers.ImageNames;
 import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc;
 import dev.jctr.api.proto.containerd.services.containers.v1.CreateContainerRequest;
@@ -273,18 +274,6 @@ final class RunCommand {
 
   /** {@code busybox} is {@code docker.io/library/busybox:latest}, as ctr and docker read it. */
   static String normalize(String ref) {
-    String name = ref;
-    int slash = name.indexOf('/');
-    String first = slash < 0 ? "" : name.substring(0, slash);
-    if (slash < 0) {
-      name = "docker.io/library/" + name;
-    } else if (!first.contains(".") && !first.contains(":") && !first.equals("localhost")) {
-      name = "docker.io/" + name;
-    }
-    String last = name.substring(name.lastIndexOf('/') + 1);
-    if (!last.contains(":") && !name.contains("@")) {
-      name = name + ":latest";
-    }
-    return name;
+    return ImageNames.normalize(ref);
   }
 }

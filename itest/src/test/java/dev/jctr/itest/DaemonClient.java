@@ -35,6 +35,11 @@ final class DaemonClient implements AutoCloseable {
         .build();
   }
 
+  /** The channel itself: calls carry no namespace (as the kubelet's CRI calls). */
+  io.grpc.Channel channel() {
+    return channel;
+  }
+
   /** A channel whose calls carry {@code namespace}. */
   Channel in(String namespace) {
     Metadata headers = new Metadata();
