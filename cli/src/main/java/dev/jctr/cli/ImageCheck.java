@@ -125,6 +125,11 @@ final class ImageCheck {
   }
 
   private String read(String digest) throws IOException {
+    return readBlob(root, digest);
+  }
+
+  /** A blob's bytes as text (manifests, configs), read through the Content service. */
+  static String readBlob(Jctr root, String digest) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Iterator<ReadContentResponse> chunks = root.listing(ContentGrpc.getReadMethod(),
         ReadContentRequest.newBuilder().setDigest(digest).build());

@@ -10,9 +10,6 @@ import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc;
 import dev.jctr.api.proto.containerd.services.containers.v1.CreateContainerRequest;
 import dev.jctr.api.proto.containerd.services.containers.v1.DeleteContainerRequest;
-import dev.jctr.api.proto.containerd.services.content.v1.ContentGrpc;
-import dev.jctr.api.proto.containerd.services.content.v1.ReadContentRequest;
-import dev.jctr.api.proto.containerd.services.content.v1.ReadContentResponse;
 import dev.jctr.api.proto.containerd.services.images.v1.GetImageRequest;
 import dev.jctr.api.proto.containerd.services.images.v1.Image;
 import dev.jctr.api.proto.containerd.services.images.v1.ImagesGrpc;
@@ -29,7 +26,6 @@ import dev.jctr.api.proto.containerd.types.Mount;
 import dev.jctr.api.typeurl.TypeUrls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -263,13 +259,7 @@ final class RunCommand {
   }
 
   private static String read(Jctr root, String digest) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    Iterator<ReadContentResponse> chunks = root.listing(ContentGrpc.getReadMethod(),
-        ReadContentRequest.newBuilder().setDigest(digest).build());
-    while (chunks.hasNext()) {
-      chunks.next().getData().writeTo(bytes);
-    }
-    return bytes.toString(StandardCharsets.UTF_8);
+    return ImageCheck.readBlob(root, digest);
   }
 
   /** {@code busybox} is {@code docker.io/library/busybox:latest}, as ctr and docker read it. */

@@ -119,8 +119,8 @@ class JctrShimProcessTest {
 
     daemon.jctr("-n", ns, "tasks", "kill", "-s", "KILL", "a").requireSuccess("kill a");
     daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", "b").requireSuccess("kill b");
-    awaitStopped(ns, "a");
-    awaitStopped(ns, "b");
+    TaskListings.await(() -> daemon.jctr("-n", ns, "tasks", "ls").stdout(), "a", "STOPPED");
+    TaskListings.await(() -> daemon.jctr("-n", ns, "tasks", "ls").stdout(), "b", "STOPPED");
     CommandResult removed = daemon.jctr("-n", ns, "tasks", "rm", "a", "b")
         .requireSuccess("tasks rm");
     assertTrue(removed.stdout().contains("a exited 137"), removed.stdout());
@@ -280,18 +280,5 @@ class JctrShimProcessTest {
     Matcher m = Pattern.compile("(?m)^" + id + "\\s+(\\d+)\\s").matcher(listing);
     assertTrue(m.find(), id + " not listed:\n" + listing);
     return Long.parseLong(m.group(1));
-  }
-
-  private static void awaitStopped(String ns, String id) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    String listing = "";
-    while (System.nanoTime() < deadline) {
-      listing = daemon.jctr("-n", ns, "tasks", "ls").stdout();
-      if (listing.matches("(?s).*\\b" + id + "\\s+\\d+\\s+STOPPED.*")) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(id + " never stopped:\n" + listing);
   }
 }

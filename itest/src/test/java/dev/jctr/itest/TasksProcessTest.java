@@ -124,26 +124,13 @@ class TasksProcessTest {
     assertTrue(running.exitCode() != 0 && running.stderr().contains("running"),
         "a running task is not deleted: " + running);
     ctr("-n", ns, "tasks", "kill", "-s", "9", "d1").requireSuccess("kill");
-    awaitStatus(ns, "d1", "STOPPED");
+    TaskListings.await(() -> ctr("-n", ns, "tasks", "ls").stdout(), "d1", "STOPPED");
     CommandResult removed = ctr("-n", ns, "tasks", "rm", "d1").requireSuccess("tasks rm");
     assertTrue(removed.stderr().contains("137"), "exit status 137 reported: " + removed);
     ctr("-n", ns, "containers", "rm", "d1").requireSuccess("containers rm");
     assertNothingLeft(shared, ns, "d1");
     assertFalse(ctr("-n", "default", "tasks", "ls").stdout().contains("d1"),
         "other namespaces never see the task");
-  }
-
-  static void awaitStatus(String ns, String id, String status) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    String listing = "";
-    while (System.nanoTime() < deadline) {
-      listing = ctr("-n", ns, "tasks", "ls").stdout();
-      if (listing.matches("(?s).*" + id + "\\s+\\d+\\s+" + status + ".*")) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(id + " never became " + status + ":\n" + listing);
   }
 
   @Test
@@ -201,7 +188,7 @@ class TasksProcessTest {
     assertTrue(again.exitCode() != 0 && again.stderr().contains("already exists"),
         again.toString());
     ctr("-n", ns, "tasks", "kill", "-a", "-s", "9", "busy").requireSuccess("kill");
-    awaitStatus(ns, "busy", "STOPPED");
+    TaskListings.await(() -> ctr("-n", ns, "tasks", "ls").stdout(), "busy", "STOPPED");
     ctr("-n", ns, "tasks", "rm", "busy").requireSuccess("rm");
     ctr("-n", ns, "containers", "rm", "busy").requireSuccess("containers rm");
     assertNothingLeft(shared, ns, "busy");

@@ -53,19 +53,22 @@ class TasksRestoreProcessTest {
       ProcessHandle.of(pid1).orElseThrow().destroyForcibly();
 
       second = DaemonProcess.start(dir).awaitReady(READY).awaitServing(READY, "images", "ls");
+      DaemonProcess restarted = second;
       String after = ctr(ctr, second, "tasks", "ls").requireSuccess("tasks ls").stdout();
       for (String id : ids.subList(2, ids.size())) {
         assertTrue(after.matches("(?s).*" + id + "\\s+\\d+\\s+RUNNING.*"), id + ":\n" + after);
         assertEquals(pid(before, id), pid(after, id), "same process for " + id);
       }
       for (String id : List.of("keep0", "keep1")) {
-        awaitStopped(ctr, second, id);
+        TaskListings.await(() -> ctr(ctr, restarted, "tasks", "ls").stdout(), id,
+            "STOPPED");
         CommandResult removed = ctr(ctr, second, "tasks", "rm", id).requireSuccess("rm");
         assertTrue(removed.stderr().contains("137"), id + "'s exit (SIGKILL): " + removed);
       }
       for (String id : List.of("keep2", "keep3")) { // one of each shim
         ctr(ctr, second, "tasks", "kill", "-s", "9", id).requireSuccess("kill after restore");
-        awaitStopped(ctr, second, id);
+        TaskListings.await(() -> ctr(ctr, restarted, "tasks", "ls").stdout(), id,
+            "STOPPED");
       }
     } finally {
       DaemonProcess daemon = second != null ? second : first;
@@ -96,20 +99,6 @@ class TasksRestoreProcessTest {
     Matcher m = Pattern.compile("(?m)^" + id + "\\s+(\\d+)\\s").matcher(listing);
     assertTrue(m.find(), id + " not listed:\n" + listing);
     return Long.parseLong(m.group(1));
-  }
-
-  private static void awaitStopped(String ctr, DaemonProcess daemon, String id)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    String listing = "";
-    while (System.nanoTime() < deadline) {
-      listing = ctr(ctr, daemon, "tasks", "ls").stdout();
-      if (listing.matches("(?s).*" + id + "\\s+\\d+\\s+STOPPED.*")) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(id + " never stopped:\n" + listing);
   }
 
   /** Deletes the task once it has stopped, then its container. */

@@ -145,16 +145,10 @@ public record Bundle(String namespace, String id, Path dir) {
       }
       mounted.sort(Comparator.comparing(String::length).reversed());
       for (String point : mounted) {
-        Process umount = new ProcessBuilder("umount", point).redirectErrorStream(true).start();
-        String out = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (umount.waitFor() != 0) {
-          throw new FailedPreconditionException("unmounting " + point + ": " + out.strip());
-        }
+        Commands.run(List.of("umount", point));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("unmounting " + target + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -206,17 +206,9 @@ public final class ShimBinary {
   static void makeFifo(Path path) {
     try {
       Files.deleteIfExists(path);
-      Process mkfifo = new ProcessBuilder("mkfifo", "-m", "0600", path.toString())
-          .redirectErrorStream(true).start();
-      String out = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (mkfifo.waitFor() != 0) {
-        throw new FailedPreconditionException("mkfifo " + path + ": " + out.strip());
-      }
     } catch (IOException e) {
       throw new UncheckedIOException("mkfifo " + path + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FailedPreconditionException("mkfifo " + path + ": interrupted");
     }
+    Commands.run(List.of("mkfifo", "-m", "0600", path.toString()));
   }
 }
