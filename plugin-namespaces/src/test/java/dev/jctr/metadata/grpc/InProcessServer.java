@@ -29,6 +29,9 @@ final class InProcessServer implements AutoCloseable {
   private static final Metadata.Key<String> HEADER =
       Metadata.Key.of(CallNamespace.GRPC_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
+  private static final Metadata.Key<String> LEASE = Metadata.Key.of(
+      dev.jctr.api.leases.CallLease.GRPC_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+
   private final Server server;
   private final ManagedChannel channel;
 
@@ -40,6 +43,15 @@ final class InProcessServer implements AutoCloseable {
     }
     server = builder.build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+  }
+
+  /** A channel whose calls carry {@code namespace} and the lease {@code lease}. */
+  Channel channel(String namespace, String lease) {
+    Metadata headers = new Metadata();
+    headers.put(HEADER, namespace);
+    headers.put(LEASE, lease);
+    return ClientInterceptors.intercept(channel,
+        MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /** A channel whose calls carry {@code namespace}, or none when it is null. */
@@ -66,6 +78,10 @@ final class InProcessServer implements AutoCloseable {
       String namespace = headers.get(HEADER);
       Context context = namespace == null ? Context.current()
           : Context.current().withValue(CallNamespace.KEY, namespace);
+      String lease = headers.get(LEASE);
+      if (lease != null) {
+        context = context.withValue(dev.jctr.api.leases.CallLease.KEY, lease);
+      }
       ServerCall.Listener<Q> listener = Contexts.interceptCall(context, call, headers, next);
       return new SimpleForwardingServerCallListener<>(listener) {
         @Override

@@ -170,4 +170,19 @@ class SnapshotsServiceTest {
     assertEquals("red", updated.getLabelsMap().get("team"));
     assertEquals("1", updated.getLabelsMap().get("containerd.io/snapshot/x"));
   }
+
+  @Test
+  void aStatUnderALeaseKeepsTheSnapshotFoundForTheLease() {
+    in("k8s.io").prepare(prepare("layer", ""));
+    in("k8s.io").commit(commit("base", "layer"));
+    var leases = new dev.jctr.metadata.store.LeaseStore(db);
+    String lease = leases.create("k8s.io", "unpack", Map.of()).getId();
+    StatSnapshotRequest stat = StatSnapshotRequest.newBuilder().setSnapshotter("test")
+        .setKey("base").build();
+    in("k8s.io").stat(stat); // without a lease: nothing recorded
+    assertEquals(List.of(), leases.listResources("k8s.io", lease));
+    SnapshotsGrpc.newBlockingStub(server.channel("k8s.io", lease)).stat(stat);
+    assertEquals(List.of("snapshots/test base"), leases.listResources("k8s.io", lease).stream()
+        .map(r -> r.getType() + " " + r.getId()).toList());
+  }
 }
