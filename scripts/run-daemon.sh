@@ -23,6 +23,10 @@ echo "--- jctr plugins ls"; "$dist/bin/jctr" --address "$socket" plugins ls
 echo "--- jctr images import $image"
 "$dist/bin/jctr" --address "$socket" images import "$image"
 echo "--- jctr images ls"; "$dist/bin/jctr" --address "$socket" images ls
+if command -v runc >/dev/null; then
+  echo "--- jctr run --rm busybox hello-jctr echo hello from a container"
+  "$dist/bin/jctr" --address "$socket" run --rm busybox "hello-jctr-$$" echo hello from a container
+fi
 if command -v ctr >/dev/null; then
   echo "--- ctr --address $socket version"; ctr --address "$socket" version
 fi
