@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jctr.api.proto.cri.v1.CgroupDriver;
 import dev.jctr.api.proto.cri.v1.Image;
+import dev.jctr.api.proto.cri.v1.ImageFilter;
 import dev.jctr.api.proto.cri.v1.ImageFsInfoRequest;
 import dev.jctr.api.proto.cri.v1.ImageServiceGrpc;
 import dev.jctr.api.proto.cri.v1.ImageSpec;
@@ -18,6 +19,7 @@ import dev.jctr.api.proto.cri.v1.RunPodSandboxRequest;
 import dev.jctr.api.proto.cri.v1.RuntimeConfigRequest;
 import dev.jctr.api.proto.cri.v1.RuntimeServiceGrpc;
 import dev.jctr.api.proto.cri.v1.StatusRequest;
+import dev.jctr.api.proto.cri.v1.StreamImagesRequest;
 import dev.jctr.api.proto.cri.v1.VersionRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -81,6 +83,13 @@ class CriImagesProcessTest {
       assertEquals(List.of(ref.substring(0, ref.lastIndexOf(':')) + "@"
           + built.manifestDigest()), image.getRepoDigestsList());
       assertTrue(image.getSize() > 0);
+      var streamed = images.streamImages(StreamImagesRequest.getDefaultInstance());
+      assertEquals(List.of(image), streamed.next().getImagesList());
+      assertFalse(streamed.hasNext());
+      assertEquals(1, images.listImages(ListImagesRequest.newBuilder().setFilter(
+          ImageFilter.newBuilder().setImage(spec(ref))).build()).getImagesCount());
+      assertEquals(0, images.listImages(ListImagesRequest.newBuilder().setFilter(
+          ImageFilter.newBuilder().setImage(spec("other/image:1"))).build()).getImagesCount());
       // found by id, by tag and by repo digest
       for (String name : List.of(id, ref, image.getRepoDigests(0))) {
         assertEquals(id, images.imageStatus(ImageStatusRequest.newBuilder()

@@ -21,6 +21,8 @@ import dev.jctr.api.proto.cri.v1.PullImageRequest;
 import dev.jctr.api.proto.cri.v1.PullImageResponse;
 import dev.jctr.api.proto.cri.v1.RemoveImageRequest;
 import dev.jctr.api.proto.cri.v1.RemoveImageResponse;
+import dev.jctr.api.proto.cri.v1.StreamImagesRequest;
+import dev.jctr.api.proto.cri.v1.StreamImagesResponse;
 import dev.jctr.api.proto.cri.v1.UInt64Value;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
@@ -73,15 +75,33 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
   @Override
   public void listImages(ListImagesRequest request,
       StreamObserver<ListImagesResponse> response) {
-    List<Image> all = images.list();
-    String wanted = request.hasFilter() ? request.getFilter().getImage().getImage() : "";
-    if (!wanted.isEmpty()) {
-      String normalized = wanted.startsWith("sha256:") ? wanted : ImageNames.normalize(wanted);
-      all = all.stream().filter(i -> i.getId().equals(normalized)
-          || i.getRepoTagsList().contains(normalized)
-          || i.getRepoDigestsList().contains(normalized)).toList();
+    reply(response, ListImagesResponse.newBuilder().addAllImages(matching(request.hasFilter()
+        ? request.getFilter().getImage().getImage() : "")).build());
+  }
+
+  /** StreamImages: the same listing, in batches of 100 (a large node's images in pieces). */
+  @Override
+  public void streamImages(StreamImagesRequest request,
+      StreamObserver<StreamImagesResponse> response) {
+    List<Image> all = matching(request.hasFilter() ? request.getFilter().getImage().getImage()
+        : "");
+    for (int from = 0; from < all.size(); from += 100) {
+      response.onNext(StreamImagesResponse.newBuilder().addAllImages(
+          all.subList(from, Math.min(all.size(), from + 100))).build());
     }
-    reply(response, ListImagesResponse.newBuilder().addAllImages(all).build());
+    response.onCompleted();
+  }
+
+  /** Every image, or those {@code wanted} names by id, tag or repo digest. */
+  private List<Image> matching(String wanted) {
+    List<Image> all = images.list();
+    if (wanted.isEmpty()) {
+      return all;
+    }
+    String normalized = wanted.startsWith("sha256:") ? wanted : ImageNames.normalize(wanted);
+    return all.stream().filter(i -> i.getId().equals(normalized)
+        || i.getRepoTagsList().contains(normalized)
+        || i.getRepoDigestsList().contains(normalized)).toList();
   }
 
   @Override
