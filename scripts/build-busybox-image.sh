@@ -2,10 +2,21 @@
 # Builds docker.io/library/busybox:latest as an OCI image layout tar from Debian's
 # busybox-static, with no network: one gzip layer (busybox, its applet links, a minimal /etc),
 # reproducible byte for byte (sorted entries, fixed times and owners).
-# Usage: scripts/build-busybox-image.sh OUT.tar [NAME]
+# With --pause it is a pod sandbox ("pause") image instead: its entrypoint /pause sleeps until
+# SIGTERM or SIGINT, then exits 0, and as PID 1 reaps what the pod's processes orphan.
+# Usage: scripts/build-busybox-image.sh OUT.tar [NAME] [--pause]
+#        (NAME defaults to docker.io/library/busybox:latest, or registry.k8s.io/pause:3.10)
 set -euo pipefail
-out=${1:?usage: build-busybox-image.sh OUT.tar [NAME]}
-name=${2:-docker.io/library/busybox:latest}
+out=${1:?usage: build-busybox-image.sh OUT.tar [NAME] [--pause]}
+pause=""
+for arg in "$@"; do [ "$arg" = --pause ] && pause=yes; done
+name=${2:-}
+[ "$name" = --pause ] && name=""
+if [ -n "$pause" ]; then
+  name=${name:-registry.k8s.io/pause:3.10}
+else
+  name=${name:-docker.io/library/busybox:latest}
+fi
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 busybox=/bin/busybox
@@ -26,6 +37,14 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
   > "$root/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' > "$root/etc/group"
 
+process='"Cmd":["sh"]'
+if [ -n "$pause" ]; then
+  printf '%s\n' '#!/bin/sh' '# the pod sandbox: wait for the end; the shell reaps orphans as PID 1' \
+    'trap "exit 0" TERM INT' 'while :; do sleep 3600 & wait $!; done' > "$root/pause"
+  chmod 0755 "$root/pause"
+  process='"Entrypoint":["/pause"]'
+fi
+
 reproducible=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu)
 tar "${reproducible[@]}" -C "$root" -cf "$work/layer.tar" .
 diff_id=sha256:$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
@@ -44,7 +63,7 @@ blob() { # stores stdin as a blob; prints "digest size"
 }
 cp "$layer" "$work/image/blobs/sha256/${layer_digest#sha256:}"
 read -r config_digest config_size < <(printf '%s' \
-  '{"architecture":"'"$arch"'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["'"$diff_id"'"]},"history":[{"created_by":"jctr scripts/build-busybox-image.sh from Debian busybox-static '"$version"'"}]}' \
+  '{"architecture":"'"$arch"'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],'"$process"'},"rootfs":{"type":"layers","diff_ids":["'"$diff_id"'"]},"history":[{"created_by":"jctr scripts/build-busybox-image.sh from Debian busybox-static '"$version"'"}]}' \
   | blob)
 read -r manifest_digest manifest_size < <(printf '%s' \
   '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'"$config_digest"'","size":'"$config_size"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"'"$layer_digest"'","size":'"$layer_size"'}]}' \

@@ -9,6 +9,8 @@ scripts/build.sh package -DskipTests -q
 dist=distribution/target/jctr-0.1.0/jctr-0.1.0
 image=distribution/target/images/busybox.tar
 scripts/build-busybox-image.sh "$image" >/dev/null
+pause=distribution/target/images/pause.tar
+scripts/build-busybox-image.sh "$pause" --pause >/dev/null
 "$dist/bin/jctrd" "$@" &
 daemon=$!
 trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT INT TERM
@@ -22,6 +24,8 @@ echo "--- jctr version"; "$dist/bin/jctr" --address "$socket" version
 echo "--- jctr plugins ls"; "$dist/bin/jctr" --address "$socket" plugins ls
 echo "--- jctr images import $image"
 "$dist/bin/jctr" --address "$socket" images import "$image"
+echo "--- jctr -n k8s.io images import $pause (the pod sandbox image)"
+"$dist/bin/jctr" --address "$socket" -n k8s.io images import "$pause"
 echo "--- jctr images ls"; "$dist/bin/jctr" --address "$socket" images ls
 if command -v runc >/dev/null; then
   echo "--- jctr run --rm busybox hello-jctr echo hello from a container"

@@ -41,4 +41,13 @@ final class Distribution {
         .requireSuccess("scripts/build-busybox-image.sh");
     return out;
   }
+
+  /** registry.k8s.io/pause:3.10, the pod sandbox image, built the same way. */
+  static Path pauseImage(Path dir) {
+    Path out = dir.resolve("pause.tar");
+    Commands.run(java.time.Duration.ofMinutes(5), java.util.List.of(
+        sourceTree().resolve("scripts/build-busybox-image.sh").toString(), out.toString(),
+        "--pause")).requireSuccess("scripts/build-busybox-image.sh --pause");
+    return out;
+  }
 }

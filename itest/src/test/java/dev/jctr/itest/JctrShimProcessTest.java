@@ -134,6 +134,25 @@ class JctrShimProcessTest {
     assertEquals("hi from ctr", viaCtr.requireSuccess("ctr run").stdout().strip());
   }
 
+  /** The sandbox image a pod's first container is: it waits, and ends cleanly on SIGTERM. */
+  @Test
+  void theLocallyBuiltPauseImageWaitsAndEndsOnSigterm(@TempDir Path dir) throws Exception {
+    Path pause = Distribution.pauseImage(dir);
+    daemon.jctr("-n", "pause", "images", "import", pause.toString()).requireSuccess("import");
+    daemon.jctr("-n", "pause", "run", "-d", "registry.k8s.io/pause:3.10", "sandbox1")
+        .requireSuccess("run pause");
+    Thread.sleep(500);
+    assertTrue(daemon.jctr("-n", "pause", "tasks", "ls").stdout()
+        .matches("(?s).*sandbox1\\s+\\d+\\s+RUNNING.*"), "pause keeps running");
+    daemon.jctr("-n", "pause", "tasks", "kill", "sandbox1").requireSuccess("SIGTERM");
+    TaskListings.await(() -> daemon.jctr("-n", "pause", "tasks", "ls").stdout(), "sandbox1",
+        "STOPPED");
+    assertTrue(daemon.jctr("-n", "pause", "tasks", "rm", "sandbox1").requireSuccess("rm")
+        .stdout().contains("sandbox1 exited 0"), "a clean exit on SIGTERM");
+    daemon.jctr("-n", "pause", "containers", "rm", "sandbox1").requireSuccess("rm");
+    TasksProcessTest.assertNothingLeft(shared, "pause", "sandbox1");
+  }
+
   @Test
   void debiansContainerdRunsContainersThroughTheJctrShim(@TempDir Path dir) throws Exception {
     Commands.requireTool("containerd", "containerd");
