@@ -246,7 +246,7 @@ final class TaskService {
   private Message start(StartRequest request) throws Exception {
     Container container = container(request.getId());
     ShimProcess process = process(request.getId(), request.getExecId());
-    if (process.status() != Status.CREATED || process.pid() != 0 && !process.execId.isEmpty()) {
+    if (process.status() != Status.CREATED) {
       throw new FailedPreconditionException("process \"" + process.id() + "\" is "
           + process.status().name().toLowerCase() + ", not created");
     }
@@ -282,8 +282,7 @@ final class TaskService {
     Container container = container(request.getId());
     ShimProcess process = process(request.getId(), request.getExecId());
     Status status = process.status();
-    if (status == Status.RUNNING || status == Status.PAUSED
-        || !process.execId.isEmpty() && status == Status.CREATED && process.pid() != 0) {
+    if (status == Status.RUNNING || status == Status.PAUSED) {
       throw new FailedPreconditionException("task must be stopped before deletion: "
           + status.name().toLowerCase());
     }

@@ -4,11 +4,8 @@ import com.google.protobuf.Empty;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
-import dev.jctr.api.errors.AlreadyExistsException;
+import dev.jctr.api.errors.ErrorStatus;
 import dev.jctr.api.errors.FailedPreconditionException;
-import dev.jctr.api.errors.InvalidArgumentException;
-import dev.jctr.api.errors.NotFoundException;
-import dev.jctr.api.errors.NotImplementedException;
 import dev.jctr.api.errors.UnavailableException;
 import dev.jctr.api.ttrpc.TtrpcClient;
 import dev.jctr.api.ttrpc.TtrpcException;
@@ -87,16 +84,13 @@ public final class ShimClient implements AutoCloseable {
     }
   }
 
-  private static RuntimeException translate(String method, TtrpcException e) {
-    String message = e.getMessage();
-    return switch (e.code()) {
-      case NOT_FOUND -> new NotFoundException(message);
-      case ALREADY_EXISTS -> new AlreadyExistsException(message);
-      case INVALID_ARGUMENT -> new InvalidArgumentException(message);
-      case UNIMPLEMENTED -> new NotImplementedException(method + ": " + message);
-      case UNAVAILABLE -> new UnavailableException(message);
-      default -> new FailedPreconditionException(message);
-    };
+  /** The shim's status as the SPI's exception; codes outside the vocabulary are
+   *  FailedPrecondition (runc's own failures come as Unknown). */
+  private RuntimeException translate(String method, TtrpcException e) {
+    RuntimeException known = ErrorStatus.exception(e.code(), "", e.statusMessage(), e)
+        .orElse(null);
+    return known != null ? known : new FailedPreconditionException(e.statusMessage()
+        + " (shim " + method + ")", e);
   }
 
   @Override

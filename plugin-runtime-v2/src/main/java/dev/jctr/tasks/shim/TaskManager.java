@@ -181,8 +181,9 @@ public final class TaskManager {
           ? container.getRuntime().getName() : defaultRuntime;
       ShimBinary binary = ShimBinary.resolve(runtime, configuredBinaries.get(runtime),
           searchPath);
-      byte[] spec = validSpec(container, request.getRootfsCount() > 0);
-      Bundle bundle = Bundle.create(tasksDir, namespace, id, spec, binary);
+      JsonObject spec = validSpec(container, request.getRootfsCount() > 0);
+      Bundle bundle = Bundle.create(tasksDir, namespace, id,
+          container.getSpec().getValue().toByteArray(), binary);
       ShimClient shim = null;
       try {
         String group = shimGroup(binary, namespace, spec);
@@ -226,16 +227,14 @@ public final class TaskManager {
    * null. A group's running shim takes the task directly: no {@code start} process, which is
    * what the shim's own start command would answer anyway.
    */
-  private static String shimGroup(ShimBinary binary, String namespace, byte[] spec) {
+  private static String shimGroup(ShimBinary binary, String namespace, JsonObject spec) {
     if (!binary.binary().getFileName().toString().equals("containerd-shim-jctr-v2")
         || "container".equals(System.getenv("JCTR_SHIM_GROUP"))) {
       return null;
     }
     String sandbox = "";
-    JsonObject json = JsonParser.parseString(new String(spec, StandardCharsets.UTF_8))
-        .getAsJsonObject();
-    if (json.has("annotations") && json.get("annotations").isJsonObject()) {
-      JsonElement id = json.getAsJsonObject("annotations").get("io.kubernetes.cri.sandbox-id");
+    if (spec.has("annotations") && spec.get("annotations").isJsonObject()) {
+      JsonElement id = spec.getAsJsonObject("annotations").get("io.kubernetes.cri.sandbox-id");
       sandbox = id == null ? "" : id.getAsString();
     }
     return binary.binary() + "\n" + namespace + "\n" + sandbox;
@@ -342,7 +341,7 @@ public final class TaskManager {
   }
 
   /** Validates the container's OCI spec enough to refuse it with a clear message. */
-  private static byte[] validSpec(Container container, boolean hasRootfs) {
+  private static JsonObject validSpec(Container container, boolean hasRootfs) {
     String id = container.getId();
     if (!container.hasSpec() || container.getSpec().getValue().isEmpty()) {
       throw new FailedPreconditionException("container \"" + id + "\" has no OCI spec;"
@@ -382,7 +381,7 @@ public final class TaskManager {
           + (container.getSnapshotKey().isEmpty() ? "" : " (its snapshot "
           + container.getSnapshotKey() + " must be mounted by the client)"));
     }
-    return spec;
+    return json;
   }
 
   /** Finds the tasks a previous run of the daemon left, as the class comment says. */
