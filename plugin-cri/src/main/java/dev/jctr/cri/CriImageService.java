@@ -95,13 +95,8 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
   /** Every image, or those {@code wanted} names by id, tag or repo digest. */
   private List<Image> matching(String wanted) {
     List<Image> all = images.list();
-    if (wanted.isEmpty()) {
-      return all;
-    }
-    String normalized = wanted.startsWith("sha256:") ? wanted : ImageNames.normalize(wanted);
-    return all.stream().filter(i -> i.getId().equals(normalized)
-        || i.getRepoTagsList().contains(normalized)
-        || i.getRepoDigestsList().contains(normalized)).toList();
+    return wanted.isEmpty() ? all
+        : all.stream().filter(image -> CriImages.names(image, wanted)).toList();
   }
 
   @Override
@@ -110,7 +105,7 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
     String ref = requireImage(request.getImage().getImage());
     ImageStatusResponse.Builder status = ImageStatusResponse.newBuilder();
     try {
-      Image image = images.find(ref);
+      Image image = images.find(ref).image();
       status.setImage(image);
       if (request.getVerbose()) {
         status.putInfo("info", "{\"id\":\"" + image.getId() + "\",\"snapshotter\":\""
@@ -154,8 +149,7 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
       StreamObserver<RemoveImageResponse> response) {
     String ref = requireImage(request.getImage().getImage());
     try {
-      Image image = images.find(ref);
-      for (String name : images.recordNames(image.getId())) {
+      for (String name : images.find(ref).records()) {
         try {
           catalog.delete(CriImages.NAMESPACE, name);
         } catch (NotFoundException e) {

@@ -37,8 +37,11 @@ final class CriImages {
   /** What one image config resolves to. */
   record Resolved(String configDigest, long size, JsonObject config) {}
 
-  /** Every CRI image, grouped by config, in record order. */
-  List<dev.jctr.api.proto.cri.v1.Image> list() {
+  /** One CRI image and the names of the records behind it. */
+  record Entry(dev.jctr.api.proto.cri.v1.Image image, List<String> records) {}
+
+  /** Every CRI image, grouped by config, in record order (one pass over the records). */
+  List<Entry> entries() {
     Map<String, List<Image>> byConfig = new LinkedHashMap<>();
     Map<String, Resolved> resolved = new LinkedHashMap<>();
     for (Image record : catalog.list(NAMESPACE)) {
@@ -51,37 +54,31 @@ final class CriImages {
       resolved.putIfAbsent(r.configDigest(), r);
       byConfig.computeIfAbsent(r.configDigest(), k -> new ArrayList<>()).add(record);
     }
-    List<dev.jctr.api.proto.cri.v1.Image> images = new ArrayList<>();
-    byConfig.forEach((config, records) -> images.add(toCri(resolved.get(config), records)));
-    return images;
+    List<Entry> entries = new ArrayList<>();
+    byConfig.forEach((config, records) -> entries.add(new Entry(toCri(resolved.get(config),
+        records), records.stream().map(Image::getName).toList())));
+    return entries;
   }
 
-  /** The image {@code ref} names (id, reference or repo digest), or NotFound. */
-  dev.jctr.api.proto.cri.v1.Image find(String ref) {
-    String id = ref.startsWith("sha256:") ? ref : null;
-    String normalized = id == null ? ImageNames.normalize(ref) : null;
-    for (dev.jctr.api.proto.cri.v1.Image image : list()) {
-      if (image.getId().equals(id) || image.getRepoTagsList().contains(normalized)
-          || image.getRepoDigestsList().contains(normalized)) {
-        return image;
-      }
-    }
-    throw new NotFoundException("image \"" + ref + "\" in namespace " + NAMESPACE);
+  List<dev.jctr.api.proto.cri.v1.Image> list() {
+    return entries().stream().map(Entry::image).toList();
   }
 
-  /** The records behind a CRI image, by its id. */
-  List<String> recordNames(String configDigest) {
-    List<String> names = new ArrayList<>();
-    for (Image record : catalog.list(NAMESPACE)) {
-      try {
-        if (resolve(record).configDigest().equals(configDigest)) {
-          names.add(record.getName());
-        }
-      } catch (RuntimeException e) {
-        // incomplete: not this one
-      }
+  /** Whether {@code ref} (an id, a reference as the kubelet writes it, a repo digest) names it. */
+  static boolean names(dev.jctr.api.proto.cri.v1.Image image, String ref) {
+    if (ref.startsWith("sha256:")) {
+      return image.getId().equals(ref);
     }
-    return names;
+    String normalized = ImageNames.normalize(ref);
+    return image.getRepoTagsList().contains(normalized)
+        || image.getRepoDigestsList().contains(normalized);
+  }
+
+  /** The image {@code ref} names, or NotFound. */
+  Entry find(String ref) {
+    return entries().stream().filter(entry -> names(entry.image(), ref)).findFirst()
+        .orElseThrow(() -> new NotFoundException("image \"" + ref + "\" in namespace "
+            + NAMESPACE));
   }
 
   Resolved resolve(Image record) {
