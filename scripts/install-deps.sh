@@ -3,7 +3,8 @@
 # already present are skipped, and apt-get update runs at most once, only when something is missing.
 set -euo pipefail
 
-packages=(maven runc crun containerd attr docker-registry openssl busybox-static tmux)
+packages=(maven runc crun containerd attr docker-registry openssl busybox-static tmux
+  containernetworking-plugins iproute2 iptables skopeo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -62,7 +62,8 @@ class CriImagesProcessTest {
           RuntimeConfigRequest.getDefaultInstance()).getLinux().getCgroupDriver());
       StatusRuntimeException pods = assertThrows(StatusRuntimeException.class,
           () -> runtime.runPodSandbox(RunPodSandboxRequest.getDefaultInstance()));
-      assertEquals(Status.Code.UNIMPLEMENTED, pods.getStatus().getCode());
+      assertEquals(Status.Code.INVALID_ARGUMENT, pods.getStatus().getCode(),
+          "a pod config without metadata");
 
       // unknown image: an empty status, not an error
       assertFalse(images.imageStatus(ImageStatusRequest.newBuilder().setImage(spec(ref))

@@ -37,6 +37,9 @@ final class CriImages {
   /** What one image config resolves to. */
   record Resolved(String configDigest, long size, JsonObject config) {}
 
+  /** An image as containers use it: a record's name, its config, its top layer's chain id. */
+  record Usable(String name, String id, String chainId, JsonObject config) {}
+
   /** One CRI image and the names of the records behind it. */
   record Entry(dev.jctr.api.proto.cri.v1.Image image, List<String> records) {}
 
@@ -79,6 +82,38 @@ final class CriImages {
     return entries().stream().filter(entry -> names(entry.image(), ref)).findFirst()
         .orElseThrow(() -> new NotFoundException("image \"" + ref + "\" in namespace "
             + NAMESPACE));
+  }
+
+  /** The image record {@code name} (normalized) as containers use it, or NotFound. */
+  Usable resolveByName(String name) {
+    Image record = catalog.get(NAMESPACE, name);
+    Resolved resolved = resolve(record);
+    return new Usable(record.getName(), resolved.configDigest(), chainId(resolved.config()),
+        resolved.config());
+  }
+
+  /** A CRI image (from {@link #find}) as containers use it, by its first record. */
+  Usable resolve(Entry entry) {
+    return resolveByName(entry.records().get(0));
+  }
+
+  /** The chain ID of the image's layers: the name its top snapshot was committed under. */
+  static String chainId(JsonObject config) {
+    String chain = "";
+    try {
+      for (JsonElement diffId : config.getAsJsonObject("rootfs").getAsJsonArray("diff_ids")) {
+        if (chain.isEmpty()) {
+          chain = diffId.getAsString();
+        } else {
+          byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest((chain + " "
+              + diffId.getAsString()).getBytes(StandardCharsets.UTF_8));
+          chain = "sha256:" + java.util.HexFormat.of().formatHex(hash);
+        }
+      }
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return chain;
   }
 
   Resolved resolve(Image record) {

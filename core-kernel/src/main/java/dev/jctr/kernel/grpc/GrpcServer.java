@@ -1,8 +1,14 @@
 package dev.jctr.kernel.grpc;
 
 import dev.jctr.kernel.env.KernelProperties;
+import dev.jctr.api.daemon.DaemonChannel;
 import io.grpc.BindableService;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.util.MutableHandlerRegistry;
@@ -35,10 +41,11 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * The daemon's gRPC server on its unix socket, serving the whiteboard: every
  * {@link BindableService} in the service registry is served while it is registered, and a
  * service that leaves the registry stops being served at once (calls to it get UNIMPLEMENTED),
- * with no restart.
+ * with no restart. The same services are also served in process, as {@link DaemonChannel}, to
+ * plugins that are clients of the others.
  */
-@Component(immediate = true)
-public final class GrpcServer {
+@Component(immediate = true, service = DaemonChannel.class)
+public final class GrpcServer implements DaemonChannel {
 
   private static final Logger LOG = System.getLogger(GrpcServer.class.getName());
 
@@ -46,6 +53,8 @@ public final class GrpcServer {
   private final Map<BindableService, ServerServiceDefinition> served = new ConcurrentHashMap<>();
   private Path socket;
   private Server server;
+  private Server localServer;
+  private ManagedChannel localChannel;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private ExecutorService executor;
@@ -76,21 +85,40 @@ public final class GrpcServer {
     workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
     executor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("grpc-call-", 0).factory());
-    server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+    int maxMessage = intProperty(context, KernelProperties.GRPC_MAX_RECV, 16 << 20);
+    server = served(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
+        .maxInboundMessageSize(maxMessage))
+        .build()
+        .start();
+    // a name unique to this framework: two daemons in one JVM (tests) must not meet
+    String localName = "jctrd-" + socket + "-" + System.identityHashCode(this);
+    localServer = served(InProcessServerBuilder.forName(localName)
+        .maxInboundMessageSize(maxMessage))
+        .build()
+        .start();
+    localChannel = InProcessChannelBuilder.forName(localName)
+        .maxInboundMessageSize(maxMessage)
         .executor(executor)
-        .maxInboundMessageSize(intProperty(context, KernelProperties.GRPC_MAX_RECV, 16 << 20))
+        .build();
+    restrictSocket(context);
+    LOG.log(Level.INFO, "serving gRPC on {0}", socket);
+  }
+
+  private <T extends ServerBuilder<T>> T served(T builder) {
+    return builder.executor(executor)
         .fallbackHandlerRegistry(registry)
         // interceptors run last-added first: errors are mapped around the namespace check
         .intercept(new NamespaceInterceptor())
         .intercept(new ErrorInterceptor())
-        .intercept(new CallLogInterceptor())
-        .build()
-        .start();
-    restrictSocket(context);
-    LOG.log(Level.INFO, "serving gRPC on {0}", socket);
+        .intercept(new CallLogInterceptor());
+  }
+
+  @Override
+  public Channel channel() {
+    return localChannel;
   }
 
   private void restrictSocket(BundleContext context) throws IOException {
@@ -105,6 +133,8 @@ public final class GrpcServer {
 
   @Deactivate
   void deactivate() throws InterruptedException, IOException {
+    localChannel.shutdownNow();
+    localServer.shutdownNow();
     server.shutdown();
     if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
       server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
