@@ -159,6 +159,25 @@ class CriPodsProcessTest {
         registry.close();
       }
       Commands.run(Duration.ofSeconds(10), List.of("ip", "link", "del", bridge));
+      removePodCgroups();
+    }
+  }
+
+  /** The pod cgroups named by the test's cgroup parents: the kubelet's to remove, so ours. */
+  private static void removePodCgroups() throws IOException {
+    try (var controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path controller : controllers.toList()) {
+        Path parent = controller.resolve("jctr-itest");
+        if (!Files.isDirectory(parent) || Files.isSymbolicLink(controller)) {
+          continue;
+        }
+        try (var pods = Files.list(parent)) {
+          for (Path pod : pods.filter(Files::isDirectory).toList()) {
+            Files.deleteIfExists(pod); // rmdir: the kernel refuses while anything is in it
+          }
+        }
+        Files.deleteIfExists(parent);
+      }
     }
   }
 
@@ -252,7 +271,8 @@ class CriPodsProcessTest {
     assertTrue(webIp.startsWith(subnet + "."), webIp);
 
     String server = create(web, webConfig, container("server", "sh", "-c", SERVER)
-        .addEnvs(KeyValue.newBuilder().setKey("GREETING").setValue("hi")).build());
+        .addEnvs(KeyValue.newBuilder().setKey("GREETING")
+            .setValue(com.google.protobuf.ByteString.copyFromUtf8("hi"))).build());
     assertEquals(ContainerState.CONTAINER_CREATED, state(server));
     runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(server).build());
     assertEquals(ContainerState.CONTAINER_RUNNING, state(server));

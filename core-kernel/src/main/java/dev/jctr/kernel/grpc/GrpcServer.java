@@ -44,7 +44,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * with no restart. The same services are also served in process, as {@link DaemonChannel}, to
  * plugins that are clients of the others.
  */
-@Component(immediate = true, service = DaemonChannel.class)
+@Component(immediate = true, service = {})
 public final class GrpcServer implements DaemonChannel {
 
   private static final Logger LOG = System.getLogger(GrpcServer.class.getName());
@@ -55,6 +55,7 @@ public final class GrpcServer implements DaemonChannel {
   private Server server;
   private Server localServer;
   private ManagedChannel localChannel;
+  private org.osgi.framework.ServiceRegistration<DaemonChannel> channelRegistration;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private ExecutorService executor;
@@ -103,6 +104,9 @@ public final class GrpcServer implements DaemonChannel {
         .maxInboundMessageSize(maxMessage)
         .executor(executor)
         .build();
+    // registered by hand, not as a DS service: plugins that need the channel also serve
+    // services, and a DS-provided channel would make their binding here circular
+    channelRegistration = context.registerService(DaemonChannel.class, this, null);
     restrictSocket(context);
     LOG.log(Level.INFO, "serving gRPC on {0}", socket);
   }
@@ -133,6 +137,11 @@ public final class GrpcServer implements DaemonChannel {
 
   @Deactivate
   void deactivate() throws InterruptedException, IOException {
+    try {
+      channelRegistration.unregister();
+    } catch (IllegalStateException e) {
+      // the framework is stopping and has unregistered it already
+    }
     localChannel.shutdownNow();
     localServer.shutdownNow();
     server.shutdown();

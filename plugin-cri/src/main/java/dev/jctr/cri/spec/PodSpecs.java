@@ -189,7 +189,7 @@ public final class PodSpecs {
     }
     config.getEnvsList().forEach(kv -> {
       env.removeIf(e -> e.startsWith(kv.getKey() + "="));
-      env.add(kv.getKey() + "=" + kv.getValue());
+      env.add(kv.getKey() + "=" + kv.getValue().toStringUtf8());
     });
     String cwd = !config.getWorkingDir().isEmpty() ? config.getWorkingDir()
         : text(image, "WorkingDir").isEmpty() ? "/" : text(image, "WorkingDir");
