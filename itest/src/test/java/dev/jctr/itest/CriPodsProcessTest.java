@@ -13,6 +13,7 @@ import dev.jctr.api.proto.cri.v1.ContainerStatsRequest;
 import dev.jctr.api.proto.cri.v1.ContainerStatusRequest;
 import dev.jctr.api.proto.cri.v1.CreateContainerRequest;
 import dev.jctr.api.proto.cri.v1.DNSConfig;
+import dev.jctr.api.proto.cri.v1.ExecRequest;
 import dev.jctr.api.proto.cri.v1.ExecSyncRequest;
 import dev.jctr.api.proto.cri.v1.ExecSyncResponse;
 import dev.jctr.api.proto.cri.v1.ImageServiceGrpc;
@@ -28,6 +29,7 @@ import dev.jctr.api.proto.cri.v1.PodSandboxMetadata;
 import dev.jctr.api.proto.cri.v1.PodSandboxState;
 import dev.jctr.api.proto.cri.v1.PodSandboxStatsRequest;
 import dev.jctr.api.proto.cri.v1.PodSandboxStatusRequest;
+import dev.jctr.api.proto.cri.v1.PortForwardRequest;
 import dev.jctr.api.proto.cri.v1.PortMapping;
 import dev.jctr.api.proto.cri.v1.Protocol;
 import dev.jctr.api.proto.cri.v1.PullImageRequest;
@@ -294,6 +296,30 @@ class CriPodsProcessTest {
     assertEquals(Status.Code.DEADLINE_EXCEEDED, slow.getStatus().getCode());
     assertTrue(System.nanoTime() - before < Duration.ofSeconds(8).toNanos(), "timed out fast");
 
+    // Exec and PortForward through the streaming server (WebSocket, v5 channel protocol)
+    String execUrl = runtime.exec(ExecRequest.newBuilder().setContainerId(server)
+        .addAllCmd(List.of("sh", "-c", "read line; echo got $line; echo to-err >&2; exit 5"))
+        .setStdin(true).setStdout(true).setStderr(true).build()).getUrl();
+    assertTrue(execUrl.startsWith("http://127.0.0.1:"), execUrl);
+    ChannelWebSocket session = ChannelWebSocket.open(execUrl, "v5.channel.k8s.io");
+    assertEquals("v5.channel.k8s.io", session.protocol());
+    session.send(0, "hello\n");
+    session.awaitClose();
+    assertEquals("got hello\n", session.channel(1));
+    assertEquals("to-err\n", session.channel(2));
+    assertTrue(session.channel(3).contains("NonZeroExitCode")
+        && session.channel(3).contains("\"message\":\"5\""), session.channel(3));
+    // a URL serves once
+    assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> ChannelWebSocket.open(execUrl, "v5.channel.k8s.io"));
+    String forwardUrl = runtime.portForward(PortForwardRequest.newBuilder()
+        .setPodSandboxId(web).addPort(8080).build()).getUrl();
+    ChannelWebSocket forward = ChannelWebSocket.open(forwardUrl, "v4.channel.k8s.io");
+    forward.send(0, "GET / HTTP/1.0\r\n\r\n");
+    forward.awaitClose();
+    String answer = forward.channel(0);
+    assertTrue(answer.contains("200 OK") && answer.endsWith("hello-from-pod\n"), answer);
+
     // CRI log format at the path the kubelet gave
     Path log = shared.resolve("logs/uid-web/server/0.log");
     await("the log", () -> read(log).contains(" stderr F oops")
@@ -383,6 +409,7 @@ class CriPodsProcessTest {
           .build());
       runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod)
           .build());
+      runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     }
     assertEquals(0, runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance())
         .getItemsCount());

@@ -89,6 +89,8 @@ import dev.jctr.api.proto.cri.v1.UpdateRuntimeConfigResponse;
 import dev.jctr.api.proto.cri.v1.VersionRequest;
 import dev.jctr.api.proto.cri.v1.VersionResponse;
 import dev.jctr.cri.stats.CgroupStats;
+import dev.jctr.cri.streaming.StreamRequests;
+import dev.jctr.cri.streaming.StreamServer;
 import dev.jctr.cri.stats.StatsCollector;
 import dev.jctr.cri.store.CriContainer;
 import dev.jctr.cri.store.PodSandbox;
@@ -113,8 +115,8 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * CRI {@code runtime.v1.RuntimeService} on jctrd's socket: pods (a pause container in a CNI
  * network namespace) and their containers in namespace {@code k8s.io}, run through the
- * daemon's own containers, snapshots and tasks services. Exec, Attach and PortForward (the
- * streaming server) and CheckpointContainer answer Unimplemented.
+ * daemon's own containers, snapshots and tasks services. Exec and PortForward hand out URLs of
+ * the WebSocket streaming server; Attach and CheckpointContainer answer Unimplemented.
  */
 @Component(service = BindableService.class, name = "io.containerd.grpc.v1.cri")
 @Plugin(type = PluginTypes.GRPC, id = "cri", requires = {PluginTypes.METADATA,
@@ -131,6 +133,8 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   private final StatsCollector stats;
   private final LocalApi api;
   private final CriConfig config;
+  private final StreamRequests requests = new StreamRequests();
+  private final StreamServer streams;
 
   @Activate
   public CriRuntimeService(@Reference DaemonChannel channel, @Reference ImageCatalog catalog,
@@ -144,6 +148,25 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
         state, events);
     this.stats = new StatsCollector(CgroupStats.host(),
         environment.pluginRoot(PluginTypes.SNAPSHOTTER, config.snapshotter()));
+    try {
+      this.streams = new StreamServer(config.streamAddress(), config.streamPort(), requests,
+          new StreamServer.Backend() {
+            @Override
+            public dev.jctr.cri.streaming.StreamedProcess exec(StreamRequests.Exec request)
+                throws java.io.IOException {
+              return pods.streamExec(request);
+            }
+
+            @Override
+            public dev.jctr.cri.streaming.StreamedProcess dial(
+                StreamRequests.PortForward request, int port) throws java.io.IOException {
+              return PodManager.dial(request.netns(), port);
+            }
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted starting the streaming server", e);
+    }
     Thread.ofVirtual().name("cri-restore").start(this::restoreWhenTasksAnswer);
   }
 
@@ -174,6 +197,7 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
 
   @Deactivate
   void deactivate() {
+    streams.close();
     events.close();
     pods.close();
   }
@@ -440,21 +464,37 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
 
   @Override
   public void exec(ExecRequest request, StreamObserver<ExecResponse> response) {
-    throw new NotImplementedException("Exec needs jctr's streaming server, which is not built"
-        + " yet; use ExecSync");
+    pods.checkExec(request.getContainerId(), request.getCmdList());
+    if (!request.getStdout() && !request.getStderr() && !request.getStdin()) {
+      throw new dev.jctr.api.errors.InvalidArgumentException("exec needs one of stdin, stdout"
+          + " or stderr");
+    }
+    String id = pods.container(request.getContainerId()).id();
+    String token = requests.add(new StreamRequests.Exec(id, request.getCmdList(),
+        request.getTty(), request.getStdin(), request.getStdout(), request.getStderr()));
+    reply(response, ExecResponse.newBuilder().setUrl(streams.url("exec", token)).build());
   }
 
   @Override
   public void attach(AttachRequest request, StreamObserver<AttachResponse> response) {
-    throw new NotImplementedException("Attach needs jctr's streaming server, which is not"
-        + " built yet; read the container log instead");
+    throw new NotImplementedException("Attach is not supported by jctr yet; read the"
+        + " container log, or Exec");
   }
 
   @Override
   public void portForward(PortForwardRequest request,
       StreamObserver<PortForwardResponse> response) {
-    throw new NotImplementedException("PortForward needs jctr's streaming server, which is"
-        + " not built yet; use a host port");
+    String netns = pods.checkPortForward(request.getPodSandboxId());
+    for (int port : request.getPortList()) {
+      if (port <= 0 || port > 65535) {
+        throw new dev.jctr.api.errors.InvalidArgumentException("port " + port
+            + " is not a TCP port");
+      }
+    }
+    String token = requests.add(new StreamRequests.PortForward(
+        pods.sandbox(request.getPodSandboxId()).id(), netns, request.getPortList()));
+    reply(response, PortForwardResponse.newBuilder().setUrl(streams.url("portforward", token))
+        .build());
   }
 
   @Override

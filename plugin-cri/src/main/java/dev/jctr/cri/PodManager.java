@@ -460,7 +460,12 @@ final class PodManager implements AutoCloseable {
 
   void stopPodSandbox(String id) {
     awaitRestore();
-    PodSandbox sandbox = sandbox(id);
+    PodSandbox sandbox;
+    try {
+      sandbox = sandbox(id);
+    } catch (NotFoundException e) {
+      return; // already removed: nothing left to stop, which is success for the kubelet
+    }
     synchronized (sandbox) {
       for (CriContainer container : containersOf(id)) {
         stopContainer(container.id(), 0);
@@ -1015,6 +1020,177 @@ final class PodManager implements AutoCloseable {
     } catch (java.util.concurrent.ExecutionException e) {
       return new byte[0];
     }
+  }
+
+  // ---------------------------------------------------------------- streaming
+
+  /** Checks an Exec request before its URL is handed out. */
+  void checkExec(String id, List<String> cmd) {
+    CriContainer container = container(id);
+    if (cmd.isEmpty()) {
+      throw new InvalidArgumentException("exec needs a command");
+    }
+    if (container.state() != ContainerState.CONTAINER_RUNNING) {
+      throw new FailedPreconditionException("container " + container.name() + " is not"
+          + " running");
+    }
+  }
+
+  /** Starts an exec whose stdio a streaming session carries. */
+  dev.jctr.cri.streaming.StreamedProcess streamExec(
+      dev.jctr.cri.streaming.StreamRequests.Exec request) throws IOException {
+    CriContainer container = container(request.containerId());
+    String cid = container.id();
+    String execId = HexFormat.of().formatHex(randomBytes(8));
+    JsonObject process = spec(cid).getAsJsonObject("process");
+    process.add("args", PodSpecs.array(request.cmd()));
+    process.addProperty("terminal", request.tty());
+    Path io = ioDir(cid);
+    Path in = io.resolve("exec-" + execId + "-stdin");
+    Path out = io.resolve("exec-" + execId + "-stdout");
+    Path err = io.resolve("exec-" + execId + "-stderr");
+    boolean withErr = request.stderr() && !request.tty();
+    List<Path> fifos = new ArrayList<>(List.of(out));
+    if (request.stdin()) {
+      fifos.add(in);
+    }
+    if (withErr) {
+      fifos.add(err);
+    }
+    Fifos.create(fifos.toArray(Path[]::new));
+    InputStream stdout = dev.jctr.cri.io.FifoStreams.reader(out);
+    InputStream stderr = withErr ? dev.jctr.cri.io.FifoStreams.reader(err) : null;
+    try {
+      api.tasks().exec(ExecProcessRequest.newBuilder().setContainerId(cid).setExecId(execId)
+          .setStdin(request.stdin() ? in.toString() : "").setStdout(out.toString())
+          .setStderr(withErr ? err.toString() : "").setTerminal(request.tty())
+          .setSpec(Any.newBuilder().setTypeUrl(PROCESS_TYPE)
+              .setValue(ByteString.copyFromUtf8(process.toString()))).build());
+    } catch (RuntimeException e) {
+      fifos.forEach(PodManager::release);
+      for (Path fifo : fifos) {
+        Files.deleteIfExists(fifo);
+      }
+      throw e;
+    }
+    java.io.OutputStream stdin = request.stdin() ? dev.jctr.cri.io.FifoStreams.writer(in) : null;
+    api.tasks().start(StartRequest.newBuilder().setContainerId(cid).setExecId(execId).build());
+    return new dev.jctr.cri.streaming.StreamedProcess() {
+      private volatile boolean exited;
+
+      @Override
+      public InputStream stdout() {
+        return stdout;
+      }
+
+      @Override
+      public InputStream stderr() {
+        return stderr;
+      }
+
+      @Override
+      public java.io.OutputStream stdin() {
+        return stdin;
+      }
+
+      @Override
+      public void resize(int width, int height) {
+        LocalApi.ignoringNotFound(() -> api.tasks().resizePty(
+            dev.jctr.api.proto.containerd.services.tasks.v1.ResizePtyRequest.newBuilder()
+                .setContainerId(cid).setExecId(execId).setWidth(width).setHeight(height)
+                .build()));
+      }
+
+      @Override
+      public int await() {
+        int code = api.tasks().wait(WaitRequest.newBuilder().setContainerId(cid)
+            .setExecId(execId).build()).getExitStatus();
+        exited = true;
+        return code;
+      }
+
+      @Override
+      public void close() {
+        if (!exited) {
+          LocalApi.ignoringNotFound(() -> api.tasks().kill(KillRequest.newBuilder()
+              .setContainerId(cid).setExecId(execId).setSignal(SIGKILL).build()));
+        }
+        try {
+          if (stdin != null) {
+            stdin.close();
+          }
+        } catch (IOException e) {
+          // the process is gone
+        }
+        try {
+          api.tasks().withDeadlineAfter(10, TimeUnit.SECONDS).deleteProcess(DeleteProcessRequest
+              .newBuilder().setContainerId(cid).setExecId(execId).build());
+        } catch (StatusRuntimeException e) {
+          // gone already
+        }
+        for (Path fifo : fifos) {
+          release(fifo);
+          try {
+            Files.deleteIfExists(fifo);
+          } catch (IOException e) {
+            // the container's io dir went with it
+          }
+        }
+      }
+    };
+  }
+
+  /** Checks a PortForward request; the pod's network namespace (null: the host's). */
+  String checkPortForward(String sandboxId) {
+    PodSandbox sandbox = sandbox(sandboxId);
+    if (sandbox.state() != PodSandboxState.SANDBOX_READY) {
+      throw new FailedPreconditionException("pod sandbox " + sandbox.id() + " is not ready");
+    }
+    return sandbox.netns();
+  }
+
+  /**
+   * A connection to {@code localhost:port} inside the pod's network namespace: busybox's nc
+   * (busybox-static) run under nsenter, its stdio the session's data channel.
+   */
+  static dev.jctr.cri.streaming.StreamedProcess dial(String netns, int port) throws IOException {
+    List<String> command = new ArrayList<>();
+    if (netns != null) {
+      command.addAll(List.of("nsenter", "--net=" + netns));
+    }
+    command.addAll(List.of("busybox", "nc", "127.0.0.1", Integer.toString(port)));
+    java.lang.Process nc = new ProcessBuilder(command).redirectError(
+        ProcessBuilder.Redirect.DISCARD).start();
+    return new dev.jctr.cri.streaming.StreamedProcess() {
+      @Override
+      public InputStream stdout() {
+        return nc.getInputStream();
+      }
+
+      @Override
+      public InputStream stderr() {
+        return null;
+      }
+
+      @Override
+      public java.io.OutputStream stdin() {
+        return nc.getOutputStream();
+      }
+
+      @Override
+      public void resize(int width, int height) {
+      }
+
+      @Override
+      public int await() throws InterruptedException {
+        return nc.waitFor();
+      }
+
+      @Override
+      public void close() {
+        nc.destroy();
+      }
+    };
   }
 
   // ---------------------------------------------------------------- exits

@@ -55,6 +55,9 @@ public final class GrpcServer implements DaemonChannel {
   private Server server;
   private Server localServer;
   private ManagedChannel localChannel;
+  private int maxMessage;
+  private org.osgi.framework.FrameworkListener frameworkListener;
+  private boolean stopped;
   private org.osgi.framework.ServiceRegistration<DaemonChannel> channelRegistration;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
@@ -87,13 +90,7 @@ public final class GrpcServer implements DaemonChannel {
     executor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("grpc-call-", 0).factory());
     int maxMessage = intProperty(context, KernelProperties.GRPC_MAX_RECV, 16 << 20);
-    server = served(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollServerDomainSocketChannel.class)
-        .bossEventLoopGroup(boss)
-        .workerEventLoopGroup(workers)
-        .maxInboundMessageSize(maxMessage))
-        .build()
-        .start();
+    this.maxMessage = maxMessage;
     // a name unique to this framework: two daemons in one JVM (tests) must not meet
     String localName = "jctrd-" + socket + "-" + System.identityHashCode(this);
     localServer = served(InProcessServerBuilder.forName(localName)
@@ -107,6 +104,36 @@ public final class GrpcServer implements DaemonChannel {
     // registered by hand, not as a DS service: plugins that need the channel also serve
     // services, and a DS-provided channel would make their binding here circular
     channelRegistration = context.registerService(DaemonChannel.class, this, null);
+    // The socket opens once the framework has started every bundle, so that a client that
+    // connects finds every service (and every disabled plugin gone); a kernel started into
+    // a running framework (tests) opens it at once.
+    if (context.getBundle(0).getState() == org.osgi.framework.Bundle.ACTIVE) {
+      openSocket(context);
+    } else {
+      frameworkListener = event -> {
+        if (event.getType() == org.osgi.framework.FrameworkEvent.STARTED) {
+          try {
+            openSocket(context);
+          } catch (IOException e) {
+            LOG.log(Level.ERROR, "cannot serve gRPC on " + socket, e);
+          }
+        }
+      };
+      context.addFrameworkListener(frameworkListener);
+    }
+  }
+
+  private synchronized void openSocket(BundleContext context) throws IOException {
+    if (server != null || stopped) {
+      return;
+    }
+    server = served(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        .maxInboundMessageSize(maxMessage))
+        .build()
+        .start();
     restrictSocket(context);
     LOG.log(Level.INFO, "serving gRPC on {0}", socket);
   }
@@ -136,7 +163,13 @@ public final class GrpcServer implements DaemonChannel {
   }
 
   @Deactivate
-  void deactivate() throws InterruptedException, IOException {
+  void deactivate(BundleContext context) throws InterruptedException, IOException {
+    synchronized (this) {
+      stopped = true;
+    }
+    if (frameworkListener != null) {
+      context.removeFrameworkListener(frameworkListener);
+    }
     try {
       channelRegistration.unregister();
     } catch (IllegalStateException e) {
@@ -144,9 +177,11 @@ public final class GrpcServer implements DaemonChannel {
     }
     localChannel.shutdownNow();
     localServer.shutdownNow();
-    server.shutdown();
-    if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
-      server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+    if (server != null) {
+      server.shutdown();
+      if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
+        server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+      }
     }
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);

@@ -1,0 +1,121 @@
+import dev.jctr.api.proto.cri.v1.ContainerConfig;
+import dev.jctr.api.proto.cri.v1.ContainerMetadata;
+import dev.jctr.api.proto.cri.v1.CreateContainerRequest;
+import dev.jctr.api.proto.cri.v1.ImageSpec;
+import dev.jctr.api.proto.cri.v1.LinuxPodSandboxConfig;
+import dev.jctr.api.proto.cri.v1.ListPodSandboxRequest;
+import dev.jctr.api.proto.cri.v1.PodSandboxConfig;
+import dev.jctr.api.proto.cri.v1.PodSandboxMetadata;
+import dev.jctr.api.proto.cri.v1.RemovePodSandboxRequest;
+import dev.jctr.api.proto.cri.v1.RunPodSandboxRequest;
+import dev.jctr.api.proto.cri.v1.RuntimeServiceGrpc;
+import dev.jctr.api.proto.cri.v1.StartContainerRequest;
+import dev.jctr.api.proto.cri.v1.StopPodSandboxRequest;
+import dev.jctr.cli.transport.GrpcConnection;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CRI pod-start benchmark's client, for jctrd and containerd alike: {@code start} runs N
+ * pods (RunPodSandbox, CreateContainer, StartContainer of one busybox container each) from P
+ * kubelet-like workers at once and prints the batch's total time and the per-pod p50/p99;
+ * {@code teardown} stops and removes every pod. Each worker has its own connection.
+ * Usage: java -cp "$dist/lib/cli/*" bench/CriBench.java start|teardown SOCKET N P LOGDIR IMAGE
+ */
+public class CriBench {
+
+  private static final long TIMEOUT = TimeUnit.MINUTES.toNanos(5);
+
+  public static void main(String[] args) throws Exception {
+    Path socket = Path.of(args[1]);
+    int pods = Integer.parseInt(args[2]);
+    int workers = Integer.parseInt(args[3]);
+    Path logs = Path.of(args[4]);
+    String image = args[5];
+    ThreadLocal<GrpcConnection> connection = ThreadLocal.withInitial(() ->
+        GrpcConnection.open(socket));
+    ExecutorService pool = Executors.newFixedThreadPool(workers);
+    if (args[0].equals("teardown")) {
+      GrpcConnection lister = GrpcConnection.open(socket);
+      var items = lister.unary(RuntimeServiceGrpc.getListPodSandboxMethod(),
+          ListPodSandboxRequest.getDefaultInstance(), Map.of(), TIMEOUT).getItemsList();
+      lister.close();
+      long t0 = System.nanoTime();
+      List<Future<?>> done = new ArrayList<>();
+      for (var pod : items) {
+        done.add(pool.submit(() -> {
+          GrpcConnection c = connection.get();
+          c.unary(RuntimeServiceGrpc.getStopPodSandboxMethod(), StopPodSandboxRequest
+              .newBuilder().setPodSandboxId(pod.getId()).build(), Map.of(), TIMEOUT);
+          c.unary(RuntimeServiceGrpc.getRemovePodSandboxMethod(), RemovePodSandboxRequest
+              .newBuilder().setPodSandboxId(pod.getId()).build(), Map.of(), TIMEOUT);
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      System.out.printf("teardown of %d pods: %d ms%n", items.size(),
+          (System.nanoTime() - t0) / 1_000_000);
+      pool.shutdownNow();
+      return;
+    }
+    List<Long> times = Collections.synchronizedList(new ArrayList<>());
+    List<Future<?>> done = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < pods; i++) {
+      int n = i;
+      done.add(pool.submit(() -> {
+        long start = System.nanoTime();
+        GrpcConnection c = connection.get();
+        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
+            .setMetadata(PodSandboxMetadata.newBuilder().setName("bench-" + n)
+                .setNamespace("bench").setUid("bench-uid-" + n))
+            .setHostname("bench-" + n).setLogDirectory(logs.resolve("pod-" + n).toString())
+            .setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent("/jctr-bench/pod" + n))
+            .build();
+        String id = c.unary(RuntimeServiceGrpc.getRunPodSandboxMethod(), RunPodSandboxRequest
+            .newBuilder().setConfig(pod).build(), Map.of(), TIMEOUT).getPodSandboxId();
+        String container = c.unary(RuntimeServiceGrpc.getCreateContainerMethod(),
+            CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
+                .setConfig(ContainerConfig.newBuilder()
+                    .setMetadata(ContainerMetadata.newBuilder().setName("app"))
+                    .setImage(ImageSpec.newBuilder().setImage(image))
+                    .addCommand("sleep").addCommand("3600").setLogPath("app/0.log"))
+                .build(), Map.of(), TIMEOUT).getContainerId();
+        c.unary(RuntimeServiceGrpc.getStartContainerMethod(), StartContainerRequest.newBuilder()
+            .setContainerId(container).build(), Map.of(), TIMEOUT);
+        times.add((System.nanoTime() - start) / 1_000_000);
+        return null;
+      }));
+    }
+    int failed = 0;
+    for (Future<?> f : done) {
+      try {
+        f.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (failed++ == 0) {
+          System.err.println("pod start failed: " + e.getCause());
+        }
+      }
+    }
+    long total = (System.nanoTime() - t0) / 1_000_000;
+    pool.shutdownNow();
+    List<Long> sorted = new ArrayList<>(times);
+    Collections.sort(sorted);
+    long p50 = sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2);
+    long p99 = sorted.isEmpty() ? 0 : sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1);
+    System.out.printf("%d pods (%d failed), %d workers: total %d ms  per pod p50 %d ms"
+        + "  p99 %d ms%n", pods, failed, workers, total, p50, p99);
+    if (failed > 0) {
+      System.exit(1);
+    }
+  }
+}

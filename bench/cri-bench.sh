@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# CRI pod-start figures for jctrd beside Debian's containerd (its built-in CRI), in the same
+# run, with the same pause and busybox images (built here), the same CNI plugins (Debian's
+# bridge + host-local + portmap, one bridge per daemon) and real runc:
+#   - N pods with one busybox container each (RunPodSandbox, CreateContainer, StartContainer),
+#     started as a batch by P kubelet-like workers: total time, per-pod p50 and p99;
+#   - at steady state: the daemon's RSS, and the summed PSS of all its shim processes
+#     (containerd: one containerd-shim-runc-v2 per pod; jctrd: one jctr shim per pod);
+#   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
+# Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-105}
+workers=${2:-10}
+scripts/install-deps.sh
+. scripts/find-java.sh
+dist=$PWD/distribution/target/jctr-0.1.0/jctr-0.1.0
+if [ ! -x "$dist/bin/jctrd" ]; then
+  scripts/build.sh package -DskipTests -q
+fi
+work=$(mktemp -d /tmp/jctr-cri-bench.XXXXXX)
+containerd_pid="" jctrd_pid=""
+bench() { "$JCTR_JAVA_HOME/bin/java" -cp "$dist/lib/cli/*" bench/CriBench.java "$@"; }
+cleanup() {
+  for sock in "$work/containerd/containerd.sock" "$work/jctrd/jctrd.sock"; do
+    [ -S "$sock" ] && bench teardown "$sock" 0 "$workers" "$work/logs" x >/dev/null 2>&1 || true
+  done
+  [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
+  [ -n "$jctrd_pid" ] && kill "$jctrd_pid" 2>/dev/null && wait "$jctrd_pid" 2>/dev/null || true
+  for pidfile in "$work"/jctrd/state/s/*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  grep -o "$work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount 2>/dev/null || true
+  ip link del jctrbench1 2>/dev/null || true
+  ip link del jctrbench2 2>/dev/null || true
+  for c in /sys/fs/cgroup/*/jctr-bench; do
+    [ -d "$c" ] && rmdir "$c"/* "$c" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+scripts/build-busybox-image.sh "$work/busybox.tar" >/dev/null
+scripts/build-busybox-image.sh "$work/pause.tar" --pause >/dev/null
+image=docker.io/library/busybox:latest
+
+netconf() { # dir bridge subnet-third-octet
+  mkdir -p "$1"
+  cat >"$1/10-bench.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "bench-$2", "plugins": [
+  {"type": "bridge", "bridge": "$2", "isGateway": true, "ipMasq": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.232.$3.0/24"}]],
+            "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$work/ipam-$2"}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+JSON
+}
+criconf() { # file conf-dir
+  cat >"$1" <<TOML
+version = 2
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+  restrict_oom_score_adj = true
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "/usr/lib/cni"
+  conf_dir = "$2"
+TOML
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+pss_kib() { # pids... -> summed PSS
+  local total=0
+  for pid in "$@"; do total=$(( total + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup") )); done
+  echo "$total"
+}
+
+echo "$n pods, one busybox container each, $workers workers:"
+# containerd first, alone on the machine
+mkdir -p "$work/containerd"
+netconf "$work/containerd/net.d" jctrbench1 1
+criconf "$work/containerd/config.toml" "$work/containerd/net.d"
+containerd --config "$work/containerd/config.toml" --root "$work/containerd/root" \
+  --state "$work/containerd/state" --address "$work/containerd/containerd.sock" \
+  >"$work/containerd/log" 2>&1 &
+containerd_pid=$!
+C=(ctr --address "$work/containerd/containerd.sock" -n k8s.io)
+for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+"${C[@]}" images import "$work/pause.tar" >/dev/null
+"${C[@]}" images import "$work/busybox.tar" >/dev/null
+printf '%-12s ' containerd; bench start "$work/containerd/containerd.sock" "$n" "$workers" "$work/logs/c" "$image"
+sleep 3
+shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $work/containerd/containerd.sock" || true)
+printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
+  $(( $(rss_kib "$containerd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+printf '%-12s ' containerd; bench teardown "$work/containerd/containerd.sock" 0 "$workers" x x
+kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true; containerd_pid=""
+
+mkdir -p "$work/jctrd"
+netconf "$work/jctrd/net.d" jctrbench2 2
+criconf "$work/jctrd/config.toml" "$work/jctrd/net.d"
+"$dist/bin/jctrd" --config "$work/jctrd/config.toml" --root "$work/jctrd/root" \
+  --state "$work/jctrd/state" --address "$work/jctrd/jctrd.sock" >"$work/jctrd/log" 2>&1 &
+jctrd_pid=$!
+J=(ctr --address "$work/jctrd/jctrd.sock" -n k8s.io)
+for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
+"${J[@]}" images import "$work/pause.tar" >/dev/null
+"${J[@]}" images import "$work/busybox.tar" >/dev/null
+printf '%-12s ' jctrd; bench start "$work/jctrd/jctrd.sock" "$n" "$workers" "$work/logs/j" "$image"
+sleep 3
+shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
+printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
+  $(( $(rss_kib "$jctrd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+printf '%-12s ' jctrd; bench teardown "$work/jctrd/jctrd.sock" 0 "$workers" x x
