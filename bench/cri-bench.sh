@@ -14,6 +14,7 @@ n=${1:-105}
 workers=${2:-10}
 scripts/install-deps.sh
 . scripts/find-java.sh
+jctr_find_java
 dist=$PWD/distribution/target/jctr-0.1.0/jctr-0.1.0
 if [ ! -x "$dist/bin/jctrd" ]; then
   scripts/build.sh package -DskipTests -q
