@@ -240,22 +240,13 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
       info.addProperty("cniConfDir", config.cniConfDir().toString());
       info.addProperty("cniBinDirs", config.cniBinDirs().toString());
       info.addProperty("cniNetwork", loaded.map(n -> n.file().toString()).orElse(""));
-      info.addProperty("apparmor", dev.jctr.cri.spec.PodSpecs.hostHostname().isEmpty()
-          ? "unavailable" : apparmorState());
+      info.addProperty("apparmor", dev.jctr.cri.spec.PodSpecs.apparmorEnabled()
+          ? "available" : "unavailable on this host");
       info.addProperty("selinux", java.nio.file.Files.exists(Path.of("/sys/fs/selinux"))
           ? "available" : "unavailable on this host");
       status.putInfo("config", info.toString());
     }
     reply(response, status.build());
-  }
-
-  private static String apparmorState() {
-    try {
-      return java.nio.file.Files.readString(Path.of("/sys/module/apparmor/parameters/enabled"))
-          .strip().equals("Y") ? "available" : "unavailable on this host";
-    } catch (java.io.IOException e) {
-      return "unavailable on this host";
-    }
   }
 
   @Override
@@ -340,9 +331,15 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
       StreamObserver<StreamPodSandboxesResponse> response) {
     List<dev.jctr.api.proto.cri.v1.PodSandbox> items = sandboxes(request.hasFilter()
         ? request.getFilter() : null);
+    inBatches(items, batch -> StreamPodSandboxesResponse.newBuilder()
+        .addAllPodSandboxes(batch).build(), response);
+  }
+
+  /** A Stream* answer: the items in messages of at most 100. */
+  private static <T, R> void inBatches(List<T> items,
+      java.util.function.Function<List<T>, R> message, StreamObserver<R> response) {
     for (int i = 0; i < items.size(); i += 100) {
-      response.onNext(StreamPodSandboxesResponse.newBuilder().addAllPodSandboxes(
-          items.subList(i, Math.min(items.size(), i + 100))).build());
+      response.onNext(message.apply(items.subList(i, Math.min(items.size(), i + 100))));
     }
     response.onCompleted();
   }
@@ -411,11 +408,8 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
       StreamObserver<StreamContainersResponse> response) {
     List<dev.jctr.api.proto.cri.v1.Container> items = containers(request.hasFilter()
         ? request.getFilter() : null);
-    for (int i = 0; i < items.size(); i += 100) {
-      response.onNext(StreamContainersResponse.newBuilder().addAllContainers(
-          items.subList(i, Math.min(items.size(), i + 100))).build());
-    }
-    response.onCompleted();
+    inBatches(items, batch -> StreamContainersResponse.newBuilder()
+        .addAllContainers(batch).build(), response);
   }
 
   @Override
@@ -554,11 +548,8 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   public void streamContainerStats(StreamContainerStatsRequest request,
       StreamObserver<StreamContainerStatsResponse> response) {
     List<ContainerStats> all = containerStats(request.hasFilter() ? request.getFilter() : null);
-    for (int i = 0; i < all.size(); i += 100) {
-      response.onNext(StreamContainerStatsResponse.newBuilder().addAllContainerStats(
-          all.subList(i, Math.min(all.size(), i + 100))).build());
-    }
-    response.onCompleted();
+    inBatches(all, batch -> StreamContainerStatsResponse.newBuilder()
+        .addAllContainerStats(batch).build(), response);
   }
 
   private PodSandboxStats sandboxStats(PodSandbox sandbox) {
@@ -606,11 +597,8 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   public void streamPodSandboxStats(StreamPodSandboxStatsRequest request,
       StreamObserver<StreamPodSandboxStatsResponse> response) {
     List<PodSandboxStats> all = sandboxStats(request.hasFilter() ? request.getFilter() : null);
-    for (int i = 0; i < all.size(); i += 100) {
-      response.onNext(StreamPodSandboxStatsResponse.newBuilder().addAllPodSandboxStats(
-          all.subList(i, Math.min(all.size(), i + 100))).build());
-    }
-    response.onCompleted();
+    inBatches(all, batch -> StreamPodSandboxStatsResponse.newBuilder()
+        .addAllPodSandboxStats(batch).build(), response);
   }
 
   @Override

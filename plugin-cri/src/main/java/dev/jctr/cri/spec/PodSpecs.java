@@ -508,7 +508,7 @@ public final class PodSpecs {
     }
   }
 
-  static boolean apparmorEnabled() {
+  public static boolean apparmorEnabled() {
     try {
       return Files.readString(Path.of("/sys/module/apparmor/parameters/enabled")).strip()
           .equals("Y");
