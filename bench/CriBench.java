@@ -68,6 +68,7 @@ public class CriBench {
       return;
     }
     List<Long> times = Collections.synchronizedList(new ArrayList<>());
+    List<long[]> phases = Collections.synchronizedList(new ArrayList<>());
     List<Future<?>> done = new ArrayList<>();
     long t0 = System.nanoTime();
     for (int i = 0; i < pods; i++) {
@@ -83,6 +84,7 @@ public class CriBench {
             .build();
         String id = c.unary(RuntimeServiceGrpc.getRunPodSandboxMethod(), RunPodSandboxRequest
             .newBuilder().setConfig(pod).build(), Map.of(), TIMEOUT).getPodSandboxId();
+        long ran = System.nanoTime();
         String container = c.unary(RuntimeServiceGrpc.getCreateContainerMethod(),
             CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
                 .setConfig(ContainerConfig.newBuilder()
@@ -90,9 +92,13 @@ public class CriBench {
                     .setImage(ImageSpec.newBuilder().setImage(image))
                     .addCommand("sleep").addCommand("3600").setLogPath("app/0.log"))
                 .build(), Map.of(), TIMEOUT).getContainerId();
+        long created = System.nanoTime();
         c.unary(RuntimeServiceGrpc.getStartContainerMethod(), StartContainerRequest.newBuilder()
             .setContainerId(container).build(), Map.of(), TIMEOUT);
-        times.add((System.nanoTime() - start) / 1_000_000);
+        long started = System.nanoTime();
+        times.add((started - start) / 1_000_000);
+        phases.add(new long[] {(ran - start) / 1_000_000, (created - ran) / 1_000_000,
+            (started - created) / 1_000_000});
         return null;
       }));
     }
@@ -114,8 +120,19 @@ public class CriBench {
     long p99 = sorted.isEmpty() ? 0 : sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1);
     System.out.printf("%d pods (%d failed), %d workers: total %d ms  per pod p50 %d ms"
         + "  p99 %d ms%n", pods, failed, workers, total, p50, p99);
+    System.out.printf("%12s per pod p50 of RunPodSandbox %d ms, CreateContainer %d ms,"
+        + " StartContainer %d ms%n", "", p50(phases, 0), p50(phases, 1), p50(phases, 2));
     if (failed > 0) {
       System.exit(1);
     }
+  }
+
+  private static long p50(List<long[]> phases, int phase) {
+    List<Long> sorted = new ArrayList<>();
+    for (long[] p : phases) {
+      sorted.add(p[phase]);
+    }
+    Collections.sort(sorted);
+    return sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2);
   }
 }

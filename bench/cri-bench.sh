@@ -8,6 +8,7 @@
 #     (containerd: one containerd-shim-runc-v2 per pod; jctrd: one jctr shim per pod);
 #   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
 # Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
+# CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-105}
@@ -37,7 +38,7 @@ cleanup() {
   for c in /sys/fs/cgroup/*/jctr-bench; do
     [ -d "$c" ] && rmdir "$c"/* "$c" 2>/dev/null || true
   done
-  rm -rf "$work"
+  [ -n "${CRI_BENCH_KEEP:-}" ] && cp "$work/jctrd/log" /tmp/cri-bench-jctrd.log; cat "$work"/jctrd/state/s/*.log > /tmp/cri-bench-shims.log; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -67,6 +68,16 @@ version = 2
 TOML
 }
 
+cpu() { # pids... -> "own+children" CPU seconds (utime+stime, cutime+cstime of reaped children)
+  local own=0 kids=0 tick
+  tick=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    read -r -a f < <(sed -E 's/^.*\) //' "/proc/$pid/stat")
+    own=$(( own + f[11] + f[12] )); kids=$(( kids + f[13] + f[14] ))
+  done
+  printf '%d.%02d s (children %d.%02d s)' $(( own / tick )) $(( own % tick * 100 / tick )) \
+    $(( kids / tick )) $(( kids % tick * 100 / tick ))
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kib() { # pids... -> summed PSS
   local total=0
@@ -75,7 +86,9 @@ pss_kib() { # pids... -> summed PSS
 }
 
 echo "$n pods, one busybox container each, $workers workers:"
+only=${CRI_BENCH_ONLY:-}
 # containerd first, alone on the machine
+if [ "$only" != jctrd ]; then
 mkdir -p "$work/containerd"
 netconf "$work/containerd/net.d" jctrbench1 1
 criconf "$work/containerd/config.toml" "$work/containerd/net.d"
@@ -92,8 +105,11 @@ sleep 3
 shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $work/containerd/containerd.sock" || true)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
   $(( $(rss_kib "$containerd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+printf '%-12s CPU: daemon %s, shims %s\n' containerd "$(cpu "$containerd_pid")" "$(cpu $shims)"
 printf '%-12s ' containerd; bench teardown "$work/containerd/containerd.sock" 0 "$workers" x x
 kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true; containerd_pid=""
+fi
+[ "$only" = containerd ] && exit 0
 
 mkdir -p "$work/jctrd"
 netconf "$work/jctrd/net.d" jctrbench2 2
@@ -110,4 +126,5 @@ sleep 3
 shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
   $(( $(rss_kib "$jctrd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+printf '%-12s CPU: daemon %s, shims %s\n' jctrd "$(cpu "$jctrd_pid")" "$(cpu $shims)"
 printf '%-12s ' jctrd; bench teardown "$work/jctrd/jctrd.sock" 0 "$workers" x x

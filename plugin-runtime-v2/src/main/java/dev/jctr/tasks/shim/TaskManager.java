@@ -31,6 +31,8 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -223,21 +225,41 @@ public final class TaskManager {
   }
 
   /**
-   * The group of a task whose shim serves several (jctr's: the pod, else the namespace), or
-   * null. A group's running shim takes the task directly: no {@code start} process, which is
-   * what the shim's own start command would answer anyway.
+   * The group of a task whose shim serves several (jctr's: a slot of pods, else the
+   * namespace), or null. A group's running shim takes the task directly: no {@code start}
+   * process, which is what the shim's own start command would answer anyway. The slot is the
+   * one containerd-shim-jctr-v2 computes (JCTR_SHIM_POD_SLOTS, a hash of the pod's id).
    */
   private static String shimGroup(ShimBinary binary, String namespace, JsonObject spec) {
     if (!binary.binary().getFileName().toString().equals("containerd-shim-jctr-v2")
         || "container".equals(System.getenv("JCTR_SHIM_GROUP"))) {
       return null;
     }
-    String sandbox = "";
+    String group = "";
     if (spec.has("annotations") && spec.get("annotations").isJsonObject()) {
       JsonElement id = spec.getAsJsonObject("annotations").get("io.kubernetes.cri.sandbox-id");
-      sandbox = id == null ? "" : id.getAsString();
+      group = id == null || id.getAsString().isEmpty() ? "" : podGroup(id.getAsString(),
+          System.getenv("JCTR_SHIM_POD_SLOTS"));
     }
-    return binary.binary() + "\n" + namespace + "\n" + sandbox;
+    return binary.binary() + "\n" + namespace + "\n" + group;
+  }
+
+  /** The shim group of pod {@code sandboxId}: "pods/N" of {@code slots} (8), or its own. */
+  static String podGroup(String sandboxId, String slots) {
+    // anything but digits means the default, as in the script
+    int count = slots != null && slots.matches("[0-9]{1,6}") ? Integer.parseInt(slots) : 8;
+    if (count == 0) {
+      return "sandbox/" + sandboxId;
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(sandboxId.getBytes(StandardCharsets.UTF_8));
+      long first = ((digest[0] & 0xffL) << 24) | ((digest[1] & 0xffL) << 16)
+          | ((digest[2] & 0xffL) << 8) | (digest[3] & 0xffL);
+      return "pods/" + (first % count);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e); // every JDK has SHA-256
+    }
   }
 
   /** A connection to the group's shim if it still serves, else null. */
