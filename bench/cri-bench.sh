@@ -38,7 +38,7 @@ cleanup() {
   for c in /sys/fs/cgroup/*/jctr-bench; do
     [ -d "$c" ] && rmdir "$c"/* "$c" 2>/dev/null || true
   done
-  [ -n "${CRI_BENCH_KEEP:-}" ] && cp "$work/jctrd/log" /tmp/cri-bench-jctrd.log; cat "$work"/jctrd/state/s/*.log > /tmp/cri-bench-shims.log; rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -100,6 +100,7 @@ C=(ctr --address "$work/containerd/containerd.sock" -n k8s.io)
 for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
 "${C[@]}" images import "$work/pause.tar" >/dev/null
 "${C[@]}" images import "$work/busybox.tar" >/dev/null
+printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
 printf '%-12s ' containerd; bench start "$work/containerd/containerd.sock" "$n" "$workers" "$work/logs/c" "$image"
 sleep 3
 shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $work/containerd/containerd.sock" || true)
@@ -121,6 +122,7 @@ J=(ctr --address "$work/jctrd/jctrd.sock" -n k8s.io)
 for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
 "${J[@]}" images import "$work/pause.tar" >/dev/null
 "${J[@]}" images import "$work/busybox.tar" >/dev/null
+printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
 printf '%-12s ' jctrd; bench start "$work/jctrd/jctrd.sock" "$n" "$workers" "$work/logs/j" "$image"
 sleep 3
 shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)

@@ -255,12 +255,10 @@ final class PodManager implements AutoCloseable {
         + meta.getAttempt();
     String id = newId();
     reserve(name, id, "pod sandbox");
-    long tt = System.nanoTime(); StringBuilder tsb = new StringBuilder("TIMING");
     Deque<Cleanup> undo = new ArrayDeque<>();
     undo.push(() -> names.remove(name, id));
     try {
       CriImages.Usable image = sandboxImage();
-      tsb.append(" img=").append((System.nanoTime()-tt)/1000000);
       boolean hostNetwork = podConfig.hasLinux()
           && podConfig.getLinux().getSecurityContext().getNamespaceOptions()
               .getNetworkValue() == 2;
@@ -277,45 +275,37 @@ final class PodManager implements AutoCloseable {
           System.currentTimeMillis() * 1_000_000L, cgroupParent, dir);
       sandbox.image(image.name());
       PodSpecs.SandboxFiles files = writeSandboxFiles(sandbox, hostNetwork);
-      tsb.append(" files=").append((System.nanoTime()-tt)/1000000);
       if (!hostIpc) {
         Files.createDirectories(files.shm());
         Commands.check(List.of("mount", "-t", "tmpfs", "-o",
             "nosuid,nodev,noexec,mode=1777,size=65536k", "shm", files.shm().toString()));
         undo.push(() -> unmountShm(files.shm()));
-      tsb.append(" shm=").append((System.nanoTime()-tt)/1000000);
       }
       if (!hostNetwork) {
         Path netns = NetworkNamespace.create(stateDir.resolve("netns"));
         sandbox.netns(netns.toString());
         undo.push(() -> NetworkNamespace.remove(netns));
-      tsb.append(" netns=").append((System.nanoTime()-tt)/1000000);
         CniNetwork.Attachment attachment = attachment(sandbox);
         JsonObject result = network.setUp(attachment);
         undo.push(() -> network.tearDown(attachment));
         sandbox.ips(CniNetwork.addresses(result));
-      tsb.append(" cni=").append((System.nanoTime()-tt)/1000000);
       }
       PodSpecs.Pod pod = new PodSpecs.Pod(id, podConfig, sandbox.netns(), 0, files,
           cgroupParent);
       List<Mount> rootfs = prepareSnapshot(id, image, undo);
-      tsb.append(" snap=").append((System.nanoTime()-tt)/1000000);
       JsonObject spec = specs.sandbox(pod, imageConfig(image), image.name(),
           new ImageUsers(layers(rootfs)));
       Map<String, String> labels = new LinkedHashMap<>(podConfig.getLabelsMap());
       labels.put(KIND_LABEL, "sandbox");
       createContainerRecord(id, image.name(), runtime, spec, labels,
           "io.cri-containerd.sandbox.metadata", podConfig.toByteString(), undo);
-      tsb.append(" record=").append((System.nanoTime()-tt)/1000000);
       int pid = createAndStartTask(id, rootfs, "", "", false, undo);
-      tsb.append(" task=").append((System.nanoTime()-tt)/1000000);
       sandbox.pid(pid);
       sandbox.state(PodSandboxState.SANDBOX_READY);
       sandbox.save();
       sandboxes.put(id, sandbox);
       events.sandbox(ContainerEventType.CONTAINER_CREATED_EVENT, sandbox);
       events.sandbox(ContainerEventType.CONTAINER_STARTED_EVENT, sandbox);
-      System.err.println(tsb);
       return id;
     } catch (IOException e) {
       rollBack(undo, e);
@@ -465,10 +455,7 @@ final class PodManager implements AutoCloseable {
           .setContainerId(id).setSignal(SIGKILL).setAll(true).build()));
       deleteTask(id);
     });
-    long t0 = System.nanoTime();
-    int pidx = api.tasks().start(StartRequest.newBuilder().setContainerId(id).build()).getPid();
-    System.err.println("TIMING start " + id.substring(0, 6) + " " + (System.nanoTime() - t0) / 1000000);
-    return pidx;
+    return api.tasks().start(StartRequest.newBuilder().setContainerId(id).build()).getPid();
   }
 
   void stopPodSandbox(String id) {

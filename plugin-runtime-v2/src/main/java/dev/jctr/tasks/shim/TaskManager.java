@@ -244,10 +244,10 @@ public final class TaskManager {
     return binary.binary() + "\n" + namespace + "\n" + group;
   }
 
-  /** The shim group of pod {@code sandboxId}: "pods/N" of {@code slots} (8), or its own. */
+  /** The shim group of pod {@code sandboxId}: "pods/N" of {@code slots} (4), or its own. */
   static String podGroup(String sandboxId, String slots) {
     // anything but digits means the default, as in the script
-    int count = slots != null && slots.matches("[0-9]{1,6}") ? Integer.parseInt(slots) : 8;
+    int count = slots != null && slots.matches("[0-9]{1,6}") ? Integer.parseInt(slots) : 4;
     if (count == 0) {
       return "sandbox/" + sandboxId;
     }

@@ -44,10 +44,10 @@ class PodGroupTest {
       String sandbox = Integer.toHexString(0x5eed0000 + i * 7919) + "f00d" + i;
       String group = TaskManager.podGroup(sandbox, null);
       assertEquals(scriptGroup(dir, sandbox, null), group, "pod " + sandbox);
-      assertTrue(group.matches("pods/[0-7]"), group);
+      assertTrue(group.matches("pods/[0-3]"), group);
       used.add(group);
     }
-    assertTrue(used.size() >= 4, "24 pods spread over the 8 slots: " + used);
+    assertTrue(used.size() == 4, "24 pods spread over the 4 slots: " + used);
     assertEquals(scriptGroup(dir, "abc123", "3"), TaskManager.podGroup("abc123", "3"));
     assertEquals(scriptGroup(dir, "abc124", "03"), TaskManager.podGroup("abc124", "03"));
   }
@@ -59,6 +59,6 @@ class PodGroupTest {
     assertEquals(scriptGroup(dir, "pod-a", "0"), TaskManager.podGroup("pod-a", "0"));
     assertEquals(TaskManager.podGroup("pod-b", null), TaskManager.podGroup("pod-b", "-2"));
     assertEquals(scriptGroup(dir, "pod-b", "many"), TaskManager.podGroup("pod-b", "many"));
-    assertEquals(TaskManager.podGroup("pod-b", "8"), TaskManager.podGroup("pod-b", ""));
+    assertEquals(TaskManager.podGroup("pod-b", "4"), TaskManager.podGroup("pod-b", ""));
   }
 }
