@@ -77,6 +77,11 @@ final class ChannelWebSocket {
     socket.sendBinary(message, true).get(10, TimeUnit.SECONDS);
   }
 
+  /** The client leaves (attach: detaches). */
+  void close() throws Exception {
+    socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
+  }
+
   /** Waits for the server to close the session. */
   ChannelWebSocket awaitClose() throws Exception {
     closed.get(30, TimeUnit.SECONDS);

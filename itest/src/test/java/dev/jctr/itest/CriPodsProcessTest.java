@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jctr.api.proto.cri.v1.AttachRequest;
 import dev.jctr.api.proto.cri.v1.ContainerConfig;
 import dev.jctr.api.proto.cri.v1.ContainerMetadata;
 import dev.jctr.api.proto.cri.v1.ContainerState;
@@ -496,6 +497,72 @@ class CriPodsProcessTest {
 
     runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertNotEquals(ContainerState.CONTAINER_RUNNING, state(box));
+    runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertNothingLeft();
+  }
+
+  @Test
+  @Order(4)
+  void attachCarriesAContainersOwnStdio() throws Exception {
+    PodSandboxConfig config = pod("attach", "uid-attach").build();
+    String pod = run(config);
+    String echo = create(pod, config, container("echo", "sh", "-c",
+        "while read line; do echo out:$line; echo err:$line >&2; done").setStdin(true).build());
+    runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(echo).build());
+    String url = runtime.attach(AttachRequest.newBuilder().setContainerId(echo).setStdin(true)
+        .setStdout(true).setStderr(true).build()).getUrl();
+    assertTrue(url.contains("/attach/"), url);
+    ChannelWebSocket first = ChannelWebSocket.open(url, "v5.channel.k8s.io");
+    first.send(0, "one\n");
+    await("the container's answer on stdout and stderr", () -> first.channel(1)
+        .equals("out:one\n") && first.channel(2).equals("err:one\n"));
+    first.close();
+    // detaching leaves the container running; the log has everything
+    Path log = shared.resolve("logs/uid-attach/echo/0.log");
+    await("the log", () -> read(log).contains(" stdout F out:one")
+        && read(log).contains(" stderr F err:one"));
+    assertEquals(ContainerState.CONTAINER_RUNNING, state(echo));
+    ChannelWebSocket second = ChannelWebSocket.open(runtime.attach(AttachRequest.newBuilder()
+        .setContainerId(echo).setStdin(true).setStdout(true).build()).getUrl(),
+        "v5.channel.k8s.io");
+    second.send(0, "two\n");
+    await("the second client's answer", () -> second.channel(1).equals("out:two\n"));
+    assertEquals("", second.channel(2), "stderr was not asked for");
+    second.close();
+
+    // stdin_once: the container's stdin ends when its client leaves
+    String once = create(pod, config, container("once", "sh", "-c",
+        "cat; echo after-eof").setStdin(true).setStdinOnce(true).build());
+    runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(once).build());
+    ChannelWebSocket client = ChannelWebSocket.open(runtime.attach(AttachRequest.newBuilder()
+        .setContainerId(once).setStdin(true).setStdout(true).build()).getUrl(),
+        "v5.channel.k8s.io");
+    client.send(0, "abc\n");
+    await("cat's copy", () -> client.channel(1).equals("abc\n"));
+    client.close();
+    await("the container's end after its stdin's", () -> state(once)
+        == ContainerState.CONTAINER_EXITED);
+    await("its last words in the log", () -> read(shared.resolve(
+        "logs/uid-attach/once/0.log")).contains(" stdout F after-eof"));
+
+    // bad input: stdin of a container made without, an exited container, nothing asked for
+    String quiet = create(pod, config, container("quiet", "sleep", "3600").build());
+    runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(quiet).build());
+    StatusRuntimeException noStdin = assertThrows(StatusRuntimeException.class, () ->
+        runtime.attach(AttachRequest.newBuilder().setContainerId(quiet).setStdin(true)
+            .setStdout(true).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, noStdin.getStatus().getCode());
+    assertTrue(noStdin.getStatus().getDescription().contains("without stdin"),
+        noStdin.getStatus().getDescription());
+    StatusRuntimeException exited = assertThrows(StatusRuntimeException.class, () ->
+        runtime.attach(AttachRequest.newBuilder().setContainerId(once).setStdout(true)
+            .build()));
+    assertEquals(Status.Code.FAILED_PRECONDITION, exited.getStatus().getCode());
+    StatusRuntimeException nothing = assertThrows(StatusRuntimeException.class, () ->
+        runtime.attach(AttachRequest.newBuilder().setContainerId(quiet).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, nothing.getStatus().getCode());
+
+    runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertNothingLeft();
   }

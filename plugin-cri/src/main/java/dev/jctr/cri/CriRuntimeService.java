@@ -116,7 +116,7 @@ import org.osgi.service.component.annotations.Reference;
  * CRI {@code runtime.v1.RuntimeService} on jctrd's socket: pods (a pause container in a CNI
  * network namespace) and their containers in namespace {@code k8s.io}, run through the
  * daemon's own containers, snapshots and tasks services. Exec and PortForward hand out URLs of
- * the WebSocket streaming server; Attach and CheckpointContainer answer Unimplemented.
+ * the WebSocket streaming server; CheckpointContainer answers Unimplemented.
  */
 @Component(service = BindableService.class, name = "io.containerd.grpc.v1.cri")
 @Plugin(type = PluginTypes.GRPC, id = "cri", requires = {PluginTypes.METADATA,
@@ -155,6 +155,11 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
             public dev.jctr.cri.streaming.StreamedProcess exec(StreamRequests.Exec request)
                 throws java.io.IOException {
               return pods.streamExec(request);
+            }
+
+            @Override
+            public dev.jctr.cri.streaming.StreamedProcess attach(StreamRequests.Attach request) {
+              return pods.attach(request);
             }
 
             @Override
@@ -471,8 +476,14 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
 
   @Override
   public void attach(AttachRequest request, StreamObserver<AttachResponse> response) {
-    throw new NotImplementedException("Attach is not supported by jctr yet; read the"
-        + " container log, or Exec");
+    if (!request.getStdout() && !request.getStderr() && !request.getStdin()) {
+      throw new dev.jctr.api.errors.InvalidArgumentException("attach needs one of stdin,"
+          + " stdout or stderr");
+    }
+    String id = pods.checkAttach(request.getContainerId(), request.getStdin());
+    String token = requests.add(new StreamRequests.Attach(id, request.getTty(),
+        request.getStdin(), request.getStdout(), request.getStderr()));
+    reply(response, AttachResponse.newBuilder().setUrl(streams.url("attach", token)).build());
   }
 
   @Override

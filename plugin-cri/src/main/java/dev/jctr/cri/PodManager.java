@@ -61,6 +61,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -299,7 +300,7 @@ final class PodManager implements AutoCloseable {
       labels.put(KIND_LABEL, "sandbox");
       createContainerRecord(id, image.name(), runtime, spec, labels,
           "io.cri-containerd.sandbox.metadata", podConfig.toByteString(), undo);
-      int pid = createAndStartTask(id, rootfs, "", "", false, undo);
+      int pid = createAndStartTask(id, rootfs, "", "", "", false, undo);
       sandbox.pid(pid);
       sandbox.state(PodSandboxState.SANDBOX_READY);
       sandbox.save();
@@ -446,10 +447,10 @@ final class PodManager implements AutoCloseable {
         .setId("cri-" + id).build()));
   }
 
-  private int createAndStartTask(String id, List<Mount> rootfs, String stdout, String stderr,
-      boolean terminal, Deque<Cleanup> undo) {
+  private int createAndStartTask(String id, List<Mount> rootfs, String stdin, String stdout,
+      String stderr, boolean terminal, Deque<Cleanup> undo) {
     api.tasks().create(CreateTaskRequest.newBuilder().setContainerId(id).addAllRootfs(rootfs)
-        .setStdout(stdout).setStderr(stderr).setTerminal(terminal).build());
+        .setStdin(stdin).setStdout(stdout).setStderr(stderr).setTerminal(terminal).build());
     undo.push(() -> {
       LocalApi.ignoringNotFound(() -> api.tasks().kill(KillRequest.newBuilder()
           .setContainerId(id).setSignal(SIGKILL).setAll(true).build()));
@@ -667,8 +668,13 @@ final class PodManager implements AutoCloseable {
       Deque<Cleanup> undo = new ArrayDeque<>();
       try {
         boolean tty = container.config().getTty();
+        boolean stdin = container.config().getStdin();
         Path io = ioDir(id);
-        Fifos.create(io.resolve("stdout"), io.resolve("stderr"));
+        if (stdin) { // for Attach; the shim holds it open until CloseIO
+          Fifos.create(io.resolve("stdin"), io.resolve("stdout"), io.resolve("stderr"));
+        } else {
+          Fifos.create(io.resolve("stdout"), io.resolve("stderr"));
+        }
         ContainerLogger logger = startLogger(container, true);
         undo.push(() -> {
           release(io.resolve("stdout"));
@@ -678,8 +684,9 @@ final class PodManager implements AutoCloseable {
         });
         List<Mount> rootfs = api.snapshots().mounts(MountsRequest.newBuilder()
             .setSnapshotter(config.snapshotter()).setKey(id).build()).getMountsList();
-        int pid = createAndStartTask(id, rootfs, io.resolve("stdout").toString(),
-            tty ? "" : io.resolve("stderr").toString(), tty, undo);
+        int pid = createAndStartTask(id, rootfs, stdin ? io.resolve("stdin").toString() : "",
+            io.resolve("stdout").toString(), tty ? "" : io.resolve("stderr").toString(), tty,
+            undo);
         if (tty) {
           release(io.resolve("stderr"));
         }
@@ -1034,6 +1041,113 @@ final class PodManager implements AutoCloseable {
       throw new FailedPreconditionException("container " + container.name() + " is not"
           + " running");
     }
+  }
+
+  /** Attach's checks; the container's full id. */
+  String checkAttach(String id, boolean stdin) {
+    CriContainer container = container(id);
+    if (container.state() != ContainerState.CONTAINER_RUNNING) {
+      throw new FailedPreconditionException("container " + container.name() + " is not"
+          + " running; attach needs a running container (its log has the output)");
+    }
+    if (stdin && !container.config().getStdin()) {
+      throw new InvalidArgumentException("container " + container.name() + " was created"
+          + " without stdin; create it with stdin: true to attach to its input");
+    }
+    return container.id();
+  }
+
+  /**
+   * Attach: the container's output from now on (a copy of what its logger reads), its stdin
+   * fifo, its terminal size. Ends when the container exits or the client goes; with
+   * stdin_once, the container's stdin reaches end of file when the client goes.
+   */
+  dev.jctr.cri.streaming.StreamedProcess attach(
+      dev.jctr.cri.streaming.StreamRequests.Attach request) {
+    CriContainer container = container(request.containerId());
+    String cid = container.id();
+    ContainerLogger logger = loggers.get(cid);
+    if (logger == null || container.state() != ContainerState.CONTAINER_RUNNING) {
+      throw new FailedPreconditionException("container " + container.name() + " is not"
+          + " running; attach needs a running container");
+    }
+    boolean tty = container.config().getTty();
+    dev.jctr.cri.io.OutputTap out = request.stdout() || tty && request.stderr()
+        ? logger.tap("stdout") : null;
+    dev.jctr.cri.io.OutputTap err = request.stderr() && !tty ? logger.tap("stderr") : null;
+    java.io.OutputStream in = null;
+    if (request.stdin() && container.config().getStdin()) {
+      try {
+        // read-write: opening never blocks, and the shim holds the reading end
+        in = new FileOutputStream(new RandomAccessFile(ioDir(cid).resolve("stdin").toFile(),
+            "rw").getFD());
+      } catch (IOException e) {
+        throw new FailedPreconditionException("container " + container.name()
+            + ": its stdin is gone (" + e.getMessage() + ")");
+      }
+    }
+    java.io.OutputStream stdin = in;
+    CompletableFuture<Void> detached = new CompletableFuture<>();
+    return new dev.jctr.cri.streaming.StreamedProcess() {
+      @Override
+      public InputStream stdout() {
+        return out == null ? InputStream.nullInputStream() : out;
+      }
+
+      @Override
+      public InputStream stderr() {
+        return err;
+      }
+
+      @Override
+      public java.io.OutputStream stdin() {
+        return stdin;
+      }
+
+      @Override
+      public void resize(int width, int height) {
+        if (tty) {
+          LocalApi.ignoringNotFound(() -> api.tasks().resizePty(
+              dev.jctr.api.proto.containerd.services.tasks.v1.ResizePtyRequest.newBuilder()
+                  .setContainerId(cid).setWidth(width).setHeight(height).build()));
+        }
+      }
+
+      @Override
+      public int await() throws InterruptedException {
+        try {
+          CompletableFuture.anyOf(container.exited(), detached).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          return 0;
+        }
+        return detached.isDone() ? 0 : container.exitCode();
+      }
+
+      @Override
+      public void close() {
+        if (!detached.complete(null)) {
+          return;
+        }
+        if (out != null) {
+          logger.untap(out);
+        }
+        if (err != null) {
+          logger.untap(err);
+        }
+        if (stdin != null) {
+          try {
+            stdin.close();
+          } catch (IOException e) {
+            // the container is gone
+          }
+          if (container.config().getStdinOnce()) {
+            LocalApi.ignoringNotFound(() -> api.tasks().closeIO(
+                dev.jctr.api.proto.containerd.services.tasks.v1.CloseIORequest.newBuilder()
+                    .setContainerId(cid).setStdin(true).build()));
+          }
+        }
+      }
+    };
   }
 
   /** Starts an exec whose stdio a streaming session carries. */

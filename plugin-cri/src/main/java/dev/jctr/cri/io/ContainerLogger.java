@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Copies a container's stdout and stderr fifos into the CRI log file the kubelet reads: one
@@ -28,6 +30,9 @@ public final class ContainerLogger implements AutoCloseable {
   private final Path logFile;
   private final int maxLine;
   private final List<Thread> readers = new ArrayList<>();
+  /** Attached clients' copies, by stream ("stdout", "stderr"). */
+  private final Map<String, List<OutputTap>> taps = Map.of("stdout",
+      new CopyOnWriteArrayList<>(), "stderr", new CopyOnWriteArrayList<>());
   private OutputStream out;
   private boolean closed;
 
@@ -67,6 +72,8 @@ public final class ContainerLogger implements AutoCloseable {
           } catch (IOException e) {
             LOG.log(Level.DEBUG, "log copy of " + stream + " of " + id + " ended: "
                 + e.getMessage());
+          } finally {
+            taps.get(stream).forEach(OutputTap::end); // attached clients see the end too
           }
         }));
   }
@@ -74,8 +81,12 @@ public final class ContainerLogger implements AutoCloseable {
   private void pump(InputStream in, String stream) throws IOException {
     byte[] buffer = new byte[32 * 1024];
     java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    List<OutputTap> attached = taps.get(stream);
     int n;
     while ((n = in.read(buffer)) > 0) {
+      for (OutputTap tap : attached) {
+        tap.offer(buffer, n);
+      }
       for (int i = 0; i < n; i++) {
         byte b = buffer[i];
         if (b == '\n') {
@@ -93,6 +104,25 @@ public final class ContainerLogger implements AutoCloseable {
     if (line.size() > 0) {
       write(stream, "P", line.toByteArray(), false);
     }
+  }
+
+  /**
+   * Attach: a copy of {@code stream} ("stdout" or "stderr") from now on, raw as the container
+   * writes it, until the container's end or {@link #untap}.
+   */
+  public OutputTap tap(String stream) {
+    OutputTap tap = new OutputTap();
+    List<OutputTap> list = taps.get(stream);
+    if (list == null) {
+      throw new IllegalArgumentException("no stream " + stream);
+    }
+    list.add(tap);
+    return tap;
+  }
+
+  public void untap(OutputTap tap) {
+    taps.values().forEach(list -> list.remove(tap));
+    tap.end();
   }
 
   private synchronized void write(String stream, String tag, byte[] content, boolean full)
@@ -134,6 +164,7 @@ public final class ContainerLogger implements AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
+    taps.values().forEach(list -> list.forEach(OutputTap::end));
     try {
       out.close();
     } catch (IOException e) {

@@ -8,16 +8,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Exec and PortForward requests waiting for their client to connect: a token of 8 random
+ * The Exec, Attach and PortForward requests waiting for their client to connect: a token of 8 random
  * URL-safe characters each, used once, valid for a minute, at most 1000 waiting.
  */
 public final class StreamRequests {
 
   /** What a token stands for. */
-  public sealed interface Pending permits Exec, PortForward {}
+  public sealed interface Pending permits Exec, Attach, PortForward {}
 
   public record Exec(String containerId, List<String> cmd, boolean tty, boolean stdin,
       boolean stdout, boolean stderr) implements Pending {}
+
+  public record Attach(String containerId, boolean tty, boolean stdin, boolean stdout,
+      boolean stderr) implements Pending {}
 
   public record PortForward(String sandboxId, String netns, List<Integer> ports)
       implements Pending {}

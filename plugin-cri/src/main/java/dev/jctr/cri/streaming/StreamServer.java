@@ -39,10 +39,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The CRI streaming server: HTTP on a loopback address, where the URLs Exec and PortForward
- * return are served as WebSocket sessions in Kubernetes' channel protocols
+ * The CRI streaming server: HTTP on a loopback address, where the URLs Exec, Attach and
+ * PortForward return are served as WebSocket sessions in Kubernetes' channel protocols
  * ({@code v5.channel.k8s.io}, {@code v4.channel.k8s.io}, {@code channel.k8s.io} for exec;
- * {@code v4.channel.k8s.io}, {@code portforward.k8s.io} for port forwarding). Every binary
+ * {@code v4.channel.k8s.io}, {@code portforward.k8s.io} for port forwarding; attach as exec). Every binary
  * message starts with its channel: exec 0 stdin, 1 stdout, 2 stderr, 3 error (a JSON
  * {@code Status} at the end), 4 resize ({@code {"Width":..,"Height":..}}), 255 (v5) closes
  * stdin; port forwarding has a data and an error channel per port, whose first message is the
@@ -58,6 +58,9 @@ public final class StreamServer implements AutoCloseable {
   /** Starts the processes sessions carry. */
   public interface Backend {
     StreamedProcess exec(StreamRequests.Exec request) throws IOException;
+
+    /** The container's own stdio; await() ends with the container or the session. */
+    StreamedProcess attach(StreamRequests.Attach request) throws IOException;
 
     StreamedProcess dial(StreamRequests.PortForward request, int port) throws IOException;
   }
@@ -104,10 +107,11 @@ public final class StreamServer implements AutoCloseable {
       String[] path = request.uri().split("\\?")[0].split("/");
       StreamRequests.Pending pending = path.length == 3 ? requests.take(path[2]) : null;
       if (pending == null || !(path[1].equals("exec") && pending instanceof StreamRequests.Exec
+          || path[1].equals("attach") && pending instanceof StreamRequests.Attach
           || path[1].equals("portforward")
               && pending instanceof StreamRequests.PortForward)) {
         respond(ctx, HttpResponseStatus.NOT_FOUND, "unknown or expired streaming token;"
-            + " call Exec or PortForward again for a new URL\n");
+            + " call Exec, Attach or PortForward again for a new URL\n");
         return;
       }
       String upgrade = request.headers().get(HttpHeaderNames.UPGRADE, "");
@@ -117,8 +121,8 @@ public final class StreamServer implements AutoCloseable {
             + " is not supported\n");
         return;
       }
-      String protocols = pending instanceof StreamRequests.Exec ? EXEC_PROTOCOLS
-          : FORWARD_PROTOCOLS;
+      String protocols = pending instanceof StreamRequests.PortForward ? FORWARD_PROTOCOLS
+          : EXEC_PROTOCOLS;
       WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
           base + request.uri(), protocols, false, 1 << 20).newHandshaker(request);
       if (handshaker == null) {
@@ -162,7 +166,9 @@ public final class StreamServer implements AutoCloseable {
     void run() {
       try {
         if (request instanceof StreamRequests.Exec exec) {
-          runExec(exec);
+          runProcess(backend.exec(exec), "error executing command " + exec.cmd());
+        } else if (request instanceof StreamRequests.Attach attach) {
+          runProcess(backend.attach(attach), "container " + attach.containerId() + " exited");
         } else {
           runForward((StreamRequests.PortForward) request);
         }
@@ -178,8 +184,8 @@ public final class StreamServer implements AutoCloseable {
       }
     }
 
-    private void runExec(StreamRequests.Exec exec) throws IOException, InterruptedException {
-      StreamedProcess process = backend.exec(exec);
+    private void runProcess(StreamedProcess process, String what)
+        throws IOException, InterruptedException {
       synchronized (processes) {
         processes.add(process);
       }
@@ -194,8 +200,8 @@ public final class StreamServer implements AutoCloseable {
         pump.join(2000);
       }
       send(3, code == 0 ? "{\"metadata\":{},\"status\":\"Success\"}" : status(
-          "command terminated with non-zero exit code: error executing command " + exec.cmd()
-              + ", exit code " + code, code));
+          "command terminated with non-zero exit code: " + what + ", exit code " + code,
+          code));
     }
 
     private void runForward(StreamRequests.PortForward forward)
