@@ -55,6 +55,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -321,6 +322,55 @@ class CriPodsProcessTest {
     String answer = forward.channel(0);
     assertTrue(answer.contains("200 OK") && answer.endsWith("hello-from-pod\n"), answer);
 
+    // the same over SPDY/3.1 (kubectl's and crictl's transport)
+    try (SpdyStreamClient spdy = SpdyStreamClient.open(runtime.exec(ExecRequest.newBuilder()
+        .setContainerId(server).addAllCmd(List.of("sh", "-c",
+            "read line; echo got $line; echo to-err >&2; exit 5"))
+        .setStdin(true).setStdout(true).setStderr(true).build()).getUrl(),
+        "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io")) {
+      assertEquals("v4.channel.k8s.io", spdy.protocol());
+      int error = spdy.openStream(Map.of("streamtype", "error"), true);
+      int stdin = spdy.openStream(Map.of("streamtype", "stdin"), false);
+      int stdout = spdy.openStream(Map.of("streamtype", "stdout"), true);
+      int stderr = spdy.openStream(Map.of("streamtype", "stderr"), true);
+      spdy.send(stdin, "spdy\n", true);
+      spdy.awaitEnd(error);
+      spdy.awaitEnd(stdout);
+      assertEquals("got spdy\n", spdy.received(stdout));
+      assertEquals("to-err\n", spdy.received(stderr));
+      assertTrue(spdy.received(error).contains("NonZeroExitCode")
+          && spdy.received(error).contains("\"message\":\"5\""), spdy.received(error));
+      spdy.awaitClose();
+    }
+    try (SpdyStreamClient spdy = SpdyStreamClient.open(runtime.portForward(
+        PortForwardRequest.newBuilder().setPodSandboxId(web).addPort(8080).build()).getUrl(),
+        "portforward.k8s.io")) {
+      assertEquals("portforward.k8s.io", spdy.protocol());
+      int error = spdy.openStream(Map.of("streamtype", "error", "port", "8080",
+          "requestid", "0"), true);
+      int data = spdy.openStream(Map.of("streamtype", "data", "port", "8080",
+          "requestid", "0"), false);
+      spdy.send(data, "GET / HTTP/1.0\r\n\r\n", false);
+      spdy.awaitEnd(data);
+      String viaSpdy = spdy.received(data);
+      assertTrue(viaSpdy.contains("200 OK") && viaSpdy.endsWith("hello-from-pod\n"), viaSpdy);
+      assertEquals("", spdy.received(error));
+      // a port PortForward did not ask for gets an error on its error stream
+      int otherError = spdy.openStream(Map.of("streamtype", "error", "port", "9999",
+          "requestid", "1"), true);
+      int other = spdy.openStream(Map.of("streamtype", "data", "port", "9999",
+          "requestid", "1"), false);
+      spdy.awaitEnd(other);
+      spdy.awaitEnd(otherError);
+      assertTrue(spdy.received(otherError).contains("9999"), spdy.received(otherError));
+    }
+    // a client offering only protocols the server lacks is refused, naming them
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () ->
+        SpdyStreamClient.open(runtime.exec(ExecRequest.newBuilder().setContainerId(server)
+            .addCmd("true").setStdout(true).build()).getUrl(), "v9.channel.k8s.io"));
+    assertTrue(refused.getMessage().contains("403") && refused.getMessage()
+        .contains("v9.channel.k8s.io"), refused.getMessage());
+
     // CRI log format at the path the kubelet gave
     Path log = shared.resolve("logs/uid-web/server/0.log");
     await("the log", () -> read(log).contains(" stderr F oops")
@@ -529,6 +579,17 @@ class CriPodsProcessTest {
     await("the second client's answer", () -> second.channel(1).equals("out:two\n"));
     assertEquals("", second.channel(2), "stderr was not asked for");
     second.close();
+    try (SpdyStreamClient spdy = SpdyStreamClient.open(runtime.attach(AttachRequest
+        .newBuilder().setContainerId(echo).setStdin(true).setStdout(true).build()).getUrl(),
+        "v4.channel.k8s.io")) {
+      spdy.openStream(Map.of("streamtype", "error"), true);
+      int stdin = spdy.openStream(Map.of("streamtype", "stdin"), false);
+      int stdout = spdy.openStream(Map.of("streamtype", "stdout"), true);
+      spdy.send(stdin, "three\n", false);
+      await("the answer over SPDY", () -> spdy.received(stdout).equals("out:three\n"));
+    }
+    await("the container still running after the SPDY client left", () -> read(log)
+        .contains(" stdout F out:three") && state(echo) == ContainerState.CONTAINER_RUNNING);
 
     // stdin_once: the container's stdin ends when its client leaves
     String once = create(pod, config, container("once", "sh", "-c",

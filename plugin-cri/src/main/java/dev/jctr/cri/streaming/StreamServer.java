@@ -21,6 +21,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.spdy.SpdyFrameCodec;
+import io.netty.handler.codec.spdy.SpdySessionHandler;
+import io.netty.handler.codec.spdy.SpdyVersion;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -46,7 +49,8 @@ import java.util.concurrent.TimeUnit;
  * message starts with its channel: exec 0 stdin, 1 stdout, 2 stderr, 3 error (a JSON
  * {@code Status} at the end), 4 resize ({@code {"Width":..,"Height":..}}), 255 (v5) closes
  * stdin; port forwarding has a data and an error channel per port, whose first message is the
- * port, 2 bytes little-endian. SPDY/3.1 upgrades are refused with a message saying so.
+ * port, 2 bytes little-endian. SPDY/3.1 upgrades (kubectl's and crictl's) are served by
+ * {@link SpdyStreams}.
  */
 public final class StreamServer implements AutoCloseable {
 
@@ -54,6 +58,10 @@ public final class StreamServer implements AutoCloseable {
   private static final String EXEC_PROTOCOLS =
       "v5.channel.k8s.io,v4.channel.k8s.io,channel.k8s.io";
   private static final String FORWARD_PROTOCOLS = "v4.channel.k8s.io,portforward.k8s.io";
+  private static final List<String> SPDY_EXEC_PROTOCOLS = List.of("v4.channel.k8s.io",
+      "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io");
+  private static final List<String> SPDY_FORWARD_PROTOCOLS = List.of("portforward.k8s.io");
+  static final String SUCCESS = "{\"metadata\":{},\"status\":\"Success\"}";
 
   /** Starts the processes sessions carry. */
   public interface Backend {
@@ -115,10 +123,14 @@ public final class StreamServer implements AutoCloseable {
         return;
       }
       String upgrade = request.headers().get(HttpHeaderNames.UPGRADE, "");
+      if (upgrade.equalsIgnoreCase("SPDY/3.1")) {
+        upgradeToSpdy(ctx, request, pending);
+        return;
+      }
       if (!upgrade.equalsIgnoreCase("websocket")) {
         respond(ctx, HttpResponseStatus.BAD_REQUEST, "jctr's streaming server speaks WebSocket"
-            + " (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io); " + upgrade
-            + " is not supported\n");
+            + " (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io) and SPDY/3.1; "
+            + upgrade + " is not supported\n");
         return;
       }
       String protocols = pending instanceof StreamRequests.PortForward ? FORWARD_PROTOCOLS
@@ -129,7 +141,7 @@ public final class StreamServer implements AutoCloseable {
         WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
         return;
       }
-      Session session = new Session(ctx.channel(), pending);
+      WebSocketSession session = new WebSocketSession(ctx.channel(), pending);
       handshaker.handshake(ctx.channel(), request).addListener(f -> {
         if (f.isSuccess()) {
           ctx.pipeline().replace(this, "session", session);
@@ -138,6 +150,46 @@ public final class StreamServer implements AutoCloseable {
           ctx.close();
         }
       });
+    }
+
+    /**
+     * SPDY/3.1: the first protocol the client offers (X-Stream-Protocol-Version, in its order)
+     * that this server speaks; 101, then SPDY frames on the same connection.
+     */
+    private void upgradeToSpdy(ChannelHandlerContext ctx, FullHttpRequest request,
+        StreamRequests.Pending pending) {
+      List<String> supported = pending instanceof StreamRequests.PortForward
+          ? SPDY_FORWARD_PROTOCOLS : SPDY_EXEC_PROTOCOLS;
+      List<String> offered = new ArrayList<>();
+      for (String value : request.headers().getAll("X-Stream-Protocol-Version")) {
+        for (String one : value.split(",")) {
+          if (!one.isBlank()) {
+            offered.add(one.strip());
+          }
+        }
+      }
+      String chosen = offered.isEmpty() ? supported.get(supported.size() - 1)
+          : offered.stream().filter(supported::contains).findFirst().orElse(null);
+      if (chosen == null) {
+        respond(ctx, HttpResponseStatus.FORBIDDEN, "none of the offered stream protocols "
+            + offered + " is spoken here; SPDY/3.1 carries " + supported + "\n");
+        return;
+      }
+      var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+          HttpResponseStatus.SWITCHING_PROTOCOLS);
+      response.headers().set(HttpHeaderNames.CONNECTION, "Upgrade");
+      response.headers().set(HttpHeaderNames.UPGRADE, "SPDY/3.1");
+      response.headers().set("X-Stream-Protocol-Version", chosen);
+      var pipeline = ctx.pipeline();
+      // the 101 goes out through the HTTP codec; every byte after it is SPDY
+      ctx.writeAndFlush(response);
+      pipeline.remove(HttpObjectAggregator.class);
+      pipeline.replace(HttpServerCodec.class, "spdy-codec",
+          new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
+      pipeline.addAfter("spdy-codec", "spdy-session",
+          new SpdySessionHandler(SpdyVersion.SPDY_3_1, true));
+      pipeline.replace(this, "spdy-streams",
+          new SpdyStreams(ctx.channel(), backend, pending, chosen));
     }
 
     private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
@@ -149,19 +201,29 @@ public final class StreamServer implements AutoCloseable {
     }
   }
 
-  /** One connected client: its process(es) and the frames between them. */
-  private final class Session extends SimpleChannelInboundHandler<WebSocketFrame> {
-    private final Channel channel;
-    private final StreamRequests.Pending request;
+  /**
+   * One connected client: its process(es) and the channel messages between them, whatever
+   * carries them (WebSocket messages with a channel byte, or SPDY streams by stream type).
+   * Channels: 0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize, 255 stdin closed.
+   */
+  abstract static class Session {
+    final Backend backend;
+    final StreamRequests.Pending request;
     private final List<StreamedProcess> processes = new ArrayList<>();
     /** Input that arrived before the process was started, replayed once it is. */
     private final List<byte[]> early = new ArrayList<>();
-    private volatile boolean started;
+    private boolean started;
 
-    Session(Channel channel, StreamRequests.Pending request) {
-      this.channel = channel;
+    Session(Backend backend, StreamRequests.Pending request) {
+      this.backend = backend;
       this.request = request;
     }
+
+    /** Sends {@code payload} on {@code channelId}; waits while the client is slow. */
+    abstract void send(int channelId, byte[] payload);
+
+    /** The session is over: the transport ends its streams and closes. */
+    abstract void finish();
 
     void run() {
       try {
@@ -176,11 +238,14 @@ public final class StreamServer implements AutoCloseable {
         LOG.log(Level.DEBUG, "streaming session ended: " + e.getMessage());
         send(3, status(e.getMessage() == null ? e.toString() : e.getMessage(), -1));
       } finally {
-        synchronized (processes) {
-          processes.forEach(StreamedProcess::close);
-        }
-        channel.writeAndFlush(new CloseWebSocketFrame(1000, "done"))
-            .addListener(ChannelFutureListener.CLOSE);
+        closeProcesses();
+        finish();
+      }
+    }
+
+    void closeProcesses() {
+      synchronized (processes) {
+        processes.forEach(StreamedProcess::close);
       }
     }
 
@@ -199,7 +264,7 @@ public final class StreamServer implements AutoCloseable {
       for (Thread pump : pumps) {
         pump.join(2000);
       }
-      send(3, code == 0 ? "{\"metadata\":{},\"status\":\"Success\"}" : status(
+      send(3, code == 0 ? SUCCESS : status(
           "command terminated with non-zero exit code: " + what + ", exit code " + code,
           code));
     }
@@ -257,46 +322,17 @@ public final class StreamServer implements AutoCloseable {
       send(channelId, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    private void send(int channelId, byte[] payload) {
-      if (!channel.isActive()) {
-        return;
-      }
-      ByteBuf frame = Unpooled.buffer(payload.length + 1);
-      frame.writeByte(channelId);
-      frame.writeBytes(payload);
-      channel.writeAndFlush(new BinaryWebSocketFrame(frame)).awaitUninterruptibly(30,
-          TimeUnit.SECONDS);
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame)
-        throws IOException {
-      if (frame instanceof PingWebSocketFrame) {
-        ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-        return;
-      }
-      if (frame instanceof CloseWebSocketFrame) {
-        synchronized (processes) {
-          processes.forEach(StreamedProcess::close);
-        }
-        ctx.close();
-        return;
-      }
-      ByteBuf content = frame.content();
-      if (content.readableBytes() < 1) {
-        return;
-      }
+    /** Client input on {@code channelId}; kept until the process has started. */
+    void input(int channelId, byte[] payload) throws IOException {
       synchronized (processes) {
         if (!started) {
-          byte[] message = new byte[content.readableBytes()];
-          content.readBytes(message);
+          byte[] message = new byte[payload.length + 1];
+          message[0] = (byte) channelId;
+          System.arraycopy(payload, 0, message, 1, payload.length);
           early.add(message);
           return;
         }
       }
-      int channelId = content.readUnsignedByte();
-      byte[] payload = new byte[content.readableBytes()];
-      content.readBytes(payload);
       handle(channelId, payload);
     }
 
@@ -334,16 +370,78 @@ public final class StreamServer implements AutoCloseable {
       }
     }
 
+    /** One or more {"Width":..,"Height":..} objects, as a SPDY resize stream may carry. */
     private void resize(StreamedProcess target, String json) {
-      var size = com.google.gson.JsonParser.parseString(json).getAsJsonObject();
-      target.resize(size.get("Width").getAsInt(), size.get("Height").getAsInt());
+      var reader = new com.google.gson.stream.JsonReader(new java.io.StringReader(json));
+      reader.setStrictness(com.google.gson.Strictness.LENIENT);
+      try {
+        while (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+          var size = com.google.gson.JsonParser.parseReader(reader).getAsJsonObject();
+          target.resize(size.get("Width").getAsInt(), size.get("Height").getAsInt());
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.DEBUG, "bad resize message: " + json);
+      }
+    }
+  }
+
+  /** A session over WebSocket: every binary message is a channel byte and its data. */
+  private final class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFrame> {
+    private final Channel channel;
+    private final Session session;
+
+    WebSocketSession(Channel channel, StreamRequests.Pending request) {
+      this.channel = channel;
+      this.session = new Session(backend, request) {
+        @Override
+        void send(int channelId, byte[] payload) {
+          if (!channel.isActive()) {
+            return;
+          }
+          ByteBuf frame = Unpooled.buffer(payload.length + 1);
+          frame.writeByte(channelId);
+          frame.writeBytes(payload);
+          channel.writeAndFlush(new BinaryWebSocketFrame(frame)).awaitUninterruptibly(30,
+              TimeUnit.SECONDS);
+        }
+
+        @Override
+        void finish() {
+          channel.writeAndFlush(new CloseWebSocketFrame(1000, "done"))
+              .addListener(ChannelFutureListener.CLOSE);
+        }
+      };
+    }
+
+    void run() {
+      session.run();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame)
+        throws IOException {
+      if (frame instanceof PingWebSocketFrame) {
+        ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
+        return;
+      }
+      if (frame instanceof CloseWebSocketFrame) {
+        session.closeProcesses();
+        ctx.close();
+        return;
+      }
+      ByteBuf content = frame.content();
+      if (content.readableBytes() < 1) {
+        return;
+      }
+      int channelId = content.readUnsignedByte();
+      byte[] payload = new byte[content.readableBytes()];
+      content.readBytes(payload);
+      session.input(channelId, payload);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      synchronized (processes) {
-        processes.forEach(StreamedProcess::close);
-      }
+      session.closeProcesses();
     }
   }
 
