@@ -545,21 +545,26 @@ final class PodManager implements AutoCloseable {
   }
 
   PodSandbox sandbox(String id) {
+    return byId(sandboxes, id, "pod sandbox", PodSandbox::id);
+  }
+
+  /** By full id, or by a unique prefix of one, as crictl users pass them. */
+  private <T> T byId(Map<String, T> records, String id, String what,
+      java.util.function.Function<T, String> idOf) {
     awaitRestore();
     if (id.isEmpty()) {
-      throw new InvalidArgumentException("pod sandbox id must not be empty");
+      throw new InvalidArgumentException(what + " id must not be empty");
     }
-    PodSandbox sandbox = sandboxes.get(id);
-    if (sandbox == null) {
-      // the kubelet may pass a unique prefix of the id, as crictl users do
-      List<PodSandbox> matches = sandboxes.values().stream()
-          .filter(s -> s.id().startsWith(id)).toList();
-      if (matches.size() == 1) {
-        return matches.get(0);
-      }
-      throw new NotFoundException("pod sandbox \"" + id + "\"");
+    T found = records.get(id);
+    if (found != null) {
+      return found;
     }
-    return sandbox;
+    List<T> matches = records.values().stream().filter(r -> idOf.apply(r).startsWith(id))
+        .toList();
+    if (matches.size() == 1) {
+      return matches.get(0);
+    }
+    throw new NotFoundException(what + " \"" + id + "\"");
   }
 
   List<PodSandbox> sandboxes() {
@@ -837,20 +842,7 @@ final class PodManager implements AutoCloseable {
   }
 
   CriContainer container(String id) {
-    awaitRestore();
-    if (id.isEmpty()) {
-      throw new InvalidArgumentException("container id must not be empty");
-    }
-    CriContainer container = containers.get(id);
-    if (container == null) {
-      List<CriContainer> matches = containers.values().stream()
-          .filter(c -> c.id().startsWith(id)).toList();
-      if (matches.size() == 1) {
-        return matches.get(0);
-      }
-      throw new NotFoundException("container \"" + id + "\"");
-    }
-    return container;
+    return byId(containers, id, "container", CriContainer::id);
   }
 
   List<CriContainer> containers() {

@@ -20,7 +20,6 @@ public final class OutputTap extends InputStream {
   private byte[] current = new byte[0];
   private int position;
   private volatile boolean ended;
-  private long dropped;
 
   /** Called by the logger's reader: a copy of {@code length} bytes, or nothing when full. */
   void offer(byte[] data, int length) {
@@ -29,9 +28,7 @@ public final class OutputTap extends InputStream {
     }
     byte[] copy = new byte[length];
     System.arraycopy(data, 0, copy, 0, length);
-    if (!chunks.offer(copy)) {
-      dropped += length;
-    }
+    chunks.offer(copy); // false when the client is too far behind: the chunk is dropped
   }
 
   /** No more output: the reader sees end of stream once it has what was offered. */
@@ -40,11 +37,6 @@ public final class OutputTap extends InputStream {
       ended = true;
       chunks.offer(END); // a full queue still ends: read() polls with a timeout
     }
-  }
-
-  /** Bytes not delivered because the reader was too slow. */
-  public long dropped() {
-    return dropped;
   }
 
   @Override
