@@ -120,6 +120,61 @@ class CriImagesProcessTest {
     }
   }
 
+  /**
+   * {@code [plugins."io.containerd.grpc.v1.cri".registry]}: an image of a registry that does
+   * not exist comes from its mirror; a token-auth registry is pulled from with the configured
+   * credentials when the kubelet sends none.
+   */
+  @Test
+  void pullsFollowTheRegistrySectionsMirrorsAndCredentials(@TempDir Path dir) throws Exception {
+    OciArchive.Built mirrored = OciArchive.image("unused", List.of(
+        List.of(OciArchive.Entry.file("mirrored.txt", "from the mirror\n"))));
+    OciArchive.Built secret = OciArchive.image("unused", List.of(
+        List.of(OciArchive.Entry.file("secret.txt", "for members\n"))));
+    try (TokenServer tokens = TokenServer.start(Files.createDirectories(dir.resolve("tokens")),
+            "tester", "s3cret");
+        LocalRegistry guarded = LocalRegistry.start(Files.createDirectories(
+            dir.resolve("guarded")), tokens.registryConfig());
+        LocalRegistry mirror = LocalRegistry.start(Files.createDirectories(
+            dir.resolve("mirror")))) {
+      mirror.push("team/mirrored", "1", mirrored);
+      String secretRef = guarded.push("private/app", "1", secret,
+          "Bearer " + tokens.mint("private/app", "tester"));
+      Path config = Files.writeString(dir.resolve("config.toml"), String.join("\n",
+          "version = 2",
+          "[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"mirror-only.invalid\"]",
+          "  endpoint = [\"http://" + mirror.host() + "\"]",
+          "[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"" + guarded.host()
+              + "\".auth]",
+          "  username = \"tester\"",
+          "  password = \"s3cret\"", ""));
+      try (DaemonProcess daemon = DaemonProcess.start(dir, "--config", config.toString())
+              .awaitReady(READY).awaitServing(READY, "images", "ls");
+          DaemonClient client = new DaemonClient(daemon.socket())) {
+        var images = ImageServiceGrpc.newBlockingStub(client.channel());
+        String viaMirror = "mirror-only.invalid/team/mirrored:1";
+        String id = images.pullImage(PullImageRequest.newBuilder().setImage(spec(viaMirror))
+            .build()).getImageRef();
+        Image pulled = images.imageStatus(ImageStatusRequest.newBuilder()
+            .setImage(spec(viaMirror)).build()).getImage();
+        assertEquals(id, pulled.getId());
+        assertEquals(List.of(viaMirror), pulled.getRepoTagsList());
+
+        StatusRuntimeException elsewhere = assertThrows(StatusRuntimeException.class,
+            () -> images.pullImage(PullImageRequest.newBuilder()
+                .setImage(spec("no-mirror.invalid/team/mirrored:1")).build()));
+        assertTrue(elsewhere.getMessage().contains("no-mirror.invalid"),
+            "only the configured host has a mirror: " + elsewhere.getMessage());
+
+        assertTrue(images.pullImage(PullImageRequest.newBuilder().setImage(spec(secretRef))
+            .build()).getImageRef().startsWith("sha256:"), "configured credentials");
+        assertTrue(tokens.issued >= 1, "a token was fetched with the configured credentials");
+        assertEquals(2, images.listImages(ListImagesRequest.getDefaultInstance())
+            .getImagesCount());
+      }
+    }
+  }
+
   private static ImageSpec spec(String image) {
     return ImageSpec.newBuilder().setImage(image).build();
   }

@@ -13,11 +13,12 @@ import java.util.Map;
  * {@code sandbox_image}, {@code cni.conf_dir}, {@code cni.bin_dir} (several joined by
  * {@code :}), {@code containerd.snapshotter}, {@code containerd.default_runtime_name},
  * {@code containerd.runtimes.<handler>.runtime_type}, {@code stream_server_address},
- * {@code stream_server_port}, {@code max_container_log_line_size}.
+ * {@code stream_server_port}, {@code max_container_log_line_size}, and {@code registry}
+ * ({@link RegistryConfig}).
  */
 record CriConfig(String sandboxImage, Path cniConfDir, List<Path> cniBinDirs, String snapshotter,
     String defaultHandler, Map<String, String> runtimes, String streamAddress, int streamPort,
-    int maxLogLineSize) {
+    int maxLogLineSize, RegistryConfig registry) {
 
   static final String DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
 
@@ -43,7 +44,8 @@ record CriConfig(String sandboxImage, Path cniConfDir, List<Path> cniBinDirs, St
         text(properties, "containerd.defaultRuntimeName", "jctr"), Map.copyOf(runtimes),
         text(properties, "streamServerAddress", "127.0.0.1"),
         Integer.parseInt(text(properties, "streamServerPort", "0")),
-        Integer.parseInt(text(properties, "maxContainerLogLineSize", "16384")));
+        Integer.parseInt(text(properties, "maxContainerLogLineSize", "16384")),
+        RegistryConfig.from(properties));
   }
 
   private static String text(Map<String, Object> properties, String key, String fallback) {

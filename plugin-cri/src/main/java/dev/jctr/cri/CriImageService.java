@@ -34,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -44,22 +45,29 @@ import org.osgi.service.component.annotations.Reference;
  * {@code k8s.io}: pulls go through jctrd's own puller (unpacked into overlayfs), removal is
  * idempotent, status of an unknown image is an empty answer (as the kubelet expects).
  */
-@Component(service = BindableService.class, name = "io.containerd.grpc.v1.cri-images")
+@Component(service = BindableService.class, name = "io.containerd.grpc.v1.cri-images",
+    configurationPid = "io.containerd.grpc.v1.cri")
 @Plugin(type = PluginTypes.GRPC, id = "cri-images", requires = {PluginTypes.METADATA})
 public final class CriImageService implements ImageServiceGrpc.AsyncService, BindableService {
 
-  static final String SNAPSHOTTER = "overlayfs";
-
   private final ImageCatalog catalog;
   private final CriImages images;
+  private final CriPuller puller;
+  private final String snapshotter;
   private final Path snapshotterRoot;
 
+  /** Configured by the CRI's own section (registry, snapshotter), as containerd's is. */
   @Activate
   public CriImageService(@Reference ImageCatalog catalog,
-      @Reference DaemonEnvironment environment) {
+      @Reference DaemonEnvironment environment, Map<String, Object> properties)
+      throws IOException {
+    CriConfig config = CriConfig.from(properties);
     this.catalog = catalog;
     this.images = new CriImages(catalog);
-    this.snapshotterRoot = environment.pluginRoot(PluginTypes.SNAPSHOTTER, SNAPSHOTTER);
+    this.snapshotter = config.snapshotter();
+    this.puller = new CriPuller(catalog, config,
+        environment.pluginRoot(PluginTypes.GRPC, "cri-images").resolve("hosts.d"));
+    this.snapshotterRoot = environment.pluginRoot(PluginTypes.SNAPSHOTTER, snapshotter);
   }
 
   @Override
@@ -109,7 +117,7 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
       status.setImage(image);
       if (request.getVerbose()) {
         status.putInfo("info", "{\"id\":\"" + image.getId() + "\",\"snapshotter\":\""
-            + SNAPSHOTTER + "\"}");
+            + snapshotter + "\"}");
       }
     } catch (NotFoundException e) {
       // no image: an answer without one, not an error
@@ -136,7 +144,7 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
       password = request.getAuth().getIdentityToken();
     }
     try {
-      var record = catalog.pull(CriImages.NAMESPACE, ref, username, password, SNAPSHOTTER);
+      var record = puller.pull(ref, username, password);
       reply(response, PullImageResponse.newBuilder()
           .setImageRef(images.resolve(record).configDigest()).build());
     } catch (IOException e) {

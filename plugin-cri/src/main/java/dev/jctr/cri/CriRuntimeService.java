@@ -144,8 +144,12 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
     this.api = new LocalApi(channel.channel(), PodManager.NAMESPACE);
     Path root = environment.pluginRoot(PluginTypes.GRPC, "cri");
     Path state = environment.pluginState(PluginTypes.GRPC, "cri");
-    this.pods = new PodManager(api, new CriImages(catalog), catalog, config, exchange, root,
-        state, events);
+    try {
+      this.pods = new PodManager(api, new CriImages(catalog), new CriPuller(catalog, config,
+          root.resolve("hosts.d")), config, exchange, root, state, events);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("writing the CRI registry hosts under " + root, e);
+    }
     this.stats = new StatsCollector(CgroupStats.host(),
         environment.pluginRoot(PluginTypes.SNAPSHOTTER, config.snapshotter()));
     try {

@@ -12,7 +12,6 @@ import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.events.EventExchange;
 import dev.jctr.api.events.EventSink;
 import dev.jctr.api.events.Subscription;
-import dev.jctr.api.images.ImageCatalog;
 import dev.jctr.api.proto.containerd.events.TaskExit;
 import dev.jctr.api.proto.containerd.events.TaskOOM;
 import dev.jctr.api.proto.containerd.services.containers.v1.Container;
@@ -110,7 +109,7 @@ final class PodManager implements AutoCloseable {
 
   private final LocalApi api;
   private final CriImages images;
-  private final ImageCatalog catalog;
+  private final CriPuller puller;
   private final CriConfig config;
   private final CniNetwork network;
   private final PodSpecs specs;
@@ -127,11 +126,11 @@ final class PodManager implements AutoCloseable {
   private final CountDownLatch restored = new CountDownLatch(1);
   private final Subscription exits;
 
-  PodManager(LocalApi api, CriImages images, ImageCatalog catalog, CriConfig config,
+  PodManager(LocalApi api, CriImages images, CriPuller puller, CriConfig config,
       EventExchange exchange, Path rootDir, Path stateDir, ContainerEvents events) {
     this.api = api;
     this.images = images;
-    this.catalog = catalog;
+    this.puller = puller;
     this.config = config;
     this.rootDir = rootDir;
     this.stateDir = stateDir;
@@ -403,7 +402,7 @@ final class PodManager implements AutoCloseable {
       return images.resolveByName(name);
     } catch (NotFoundException e) {
       LOG.log(Level.INFO, "pulling sandbox image " + name);
-      catalog.pull(NAMESPACE, name, "", "", config.snapshotter());
+      puller.pull(name, "", "");
       return images.resolveByName(name);
     }
   }

@@ -20,10 +20,11 @@ public interface ImageCatalog {
 
   /**
    * Pulls {@code reference} (normalized as docker does) for this host's platform and unpacks
-   * it into {@code snapshotter}; returns the image record.
+   * it into {@code snapshotter}; returns the image record. {@code hostsDir} is a containerd
+   * hosts directory ({@code <dir>/<host>/hosts.toml}: mirrors, CAs), "" for none.
    */
   Image pull(String namespace, String reference, String username, String password,
-      String snapshotter) throws IOException;
+      String snapshotter, String hostsDir) throws IOException;
 
   /** The bytes of blob {@code digest}, which must be in the namespace. */
   byte[] read(String namespace, String digest) throws IOException;

@@ -11,6 +11,8 @@ import org.tomlj.TomlTable;
  * Turns one {@code [plugins."<uri>"]} table into ConfigAdmin properties. Nested tables join
  * with {@code .} and snake_case keys become camelCase, so that a component property type method
  * {@code cni_binDir()} reads {@code [plugins."…".cni] bin_dir} (DS maps {@code _} to {@code .}).
+ * A key with a {@code .} or {@code :} in it is a name (a registry host such as
+ * {@code "docker.io"} or {@code "localhost:5000"}) and stays as written.
  * Arrays of scalars become arrays; integers are Long, floats Double, booleans Boolean, and
  * dates/times their ISO text.
  */
@@ -39,10 +41,15 @@ public final class PluginSection {
     return out.toString();
   }
 
+  /** Quoted keys naming hosts keep their spelling: camelCase would change "my-registry.io". */
+  private static boolean isName(String key) {
+    return key.indexOf('.') >= 0 || key.indexOf(':') >= 0;
+  }
+
   private static void flattenInto(TomlTable table, String prefix, Map<String, Object> out) {
     for (String key : table.keySet()) {
       List<String> path = List.of(key);
-      String name = prefix + camelCase(key);
+      String name = prefix + (isName(key) ? key : camelCase(key));
       if (table.isTable(path)) {
         flattenInto(table.getTable(path), name + ".", out);
       } else if (table.isArray(path)) {

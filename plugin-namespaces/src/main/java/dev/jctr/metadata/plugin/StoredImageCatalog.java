@@ -25,7 +25,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 /**
  * {@link ImageCatalog} over the metadata database, the content store and the puller, for the
  * CRI. Registries on the loopback are reached over plain HTTP, as containerd's resolver does
- * for localhost; others by hosts.toml under /etc/containerd/certs.d.
+ * for localhost; others as the caller's hosts directory says.
  */
 @Component(service = ImageCatalog.class)
 public final class StoredImageCatalog implements ImageCatalog {
@@ -70,12 +70,12 @@ public final class StoredImageCatalog implements ImageCatalog {
 
   @Override
   public Image pull(String namespace, String reference, String username, String password,
-      String snapshotter) throws IOException {
+      String snapshotter, String hostsDir) throws IOException {
     String host = reference.contains("/") ? reference.substring(0, reference.indexOf('/')) : "";
     boolean loopback = host.startsWith("localhost") || host.startsWith("127.")
         || host.startsWith("[::1]");
     return puller.pull(namespace, new Puller.Request(reference, "", loopback, snapshotter,
-        true, username, password, "/etc/containerd/certs.d"),
+        true, username, password, hostsDir),
         snapshotters.require(snapshotter, ""), (ref, status, offset, total) -> { });
   }
 
