@@ -8,7 +8,8 @@
 #     (containerd: one containerd-shim-runc-v2 per pod; jctrd: one jctr shim per pod);
 #   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
 # Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
-# CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one).
+# CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
+# CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-105}
@@ -78,6 +79,15 @@ cpu() { # pids... -> "own+children" CPU seconds (utime+stime, cutime+cstime of r
   printf '%d.%02d s (children %d.%02d s)' $(( own / tick )) $(( own % tick * 100 / tick )) \
     $(( kids / tick )) $(( kids % tick * 100 / tick ))
 }
+threads() { # pid -> its 8 busiest threads, "name seconds" (CRI_BENCH_THREADS=1)
+  local tick
+  tick=$(getconf CLK_TCK)
+  for t in /proc/"$1"/task/*; do
+    read -r -a f < <(sed -E 's/^.*\) //' "$t/stat")
+    printf '%s %d\n' "$(tr ' ' _ <"$t/comm")" $(( f[11] + f[12] ))
+  done | awk '{cpu[$1] += $2} END {for (n in cpu) print cpu[n], n}' | sort -rn | head -8 |
+    awk -v tick="$tick" '{printf "  %s %.2f s", $2, $1 / tick} END {print ""}'
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kib() { # pids... -> summed PSS
   local total=0
@@ -129,4 +139,8 @@ shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
   $(( $(rss_kib "$jctrd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
 printf '%-12s CPU: daemon %s, shims %s\n' jctrd "$(cpu "$jctrd_pid")" "$(cpu $shims)"
+if [ -n "${CRI_BENCH_THREADS:-}" ]; then # where the CPU went, by thread name
+  echo "daemon threads:$(threads "$jctrd_pid")"
+  for s in $shims; do echo "shim $s threads:$(threads "$s")"; done
+fi
 printf '%-12s ' jctrd; bench teardown "$work/jctrd/jctrd.sock" 0 "$workers" x x

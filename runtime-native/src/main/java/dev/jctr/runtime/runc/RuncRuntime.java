@@ -80,7 +80,7 @@ public final class RuncRuntime implements OciRuntime {
 
   /** One {@code events --stats} sample: runc's JSON ({"type":"stats","data":{...}}). */
   public String stats(String id) {
-    return run(id, "events", "--stats", id);
+    return output(id, "events", "--stats", id);
   }
 
   @Override
@@ -90,7 +90,7 @@ public final class RuncRuntime implements OciRuntime {
 
   @Override
   public State state(String id) {
-    JsonObject state = JsonParser.parseString(run(id, "state", id)).getAsJsonObject();
+    JsonObject state = JsonParser.parseString(output(id, "state", id)).getAsJsonObject();
     return new State(state.get("id").getAsString(), state.get("status").getAsString(),
         state.get("pid").getAsInt(), Path.of(state.get("bundle").getAsString()));
   }
@@ -115,7 +115,7 @@ public final class RuncRuntime implements OciRuntime {
 
   @Override
   public List<Integer> ps(String id) {
-    JsonElement parsed = JsonParser.parseString(run(id, "ps", "--format", "json", id));
+    JsonElement parsed = JsonParser.parseString(output(id, "ps", "--format", "json", id));
     List<Integer> pids = new ArrayList<>();
     if (parsed.isJsonArray()) {
       for (JsonElement pid : (JsonArray) parsed) {
@@ -135,12 +135,24 @@ public final class RuncRuntime implements OciRuntime {
     run(id, "resume", id);
   }
 
-  private String run(String id, String... command) {
-    return run(id, NO_STDIO, command);
+  private void run(String id, String... command) {
+    run(id, NO_STDIO, false, command);
   }
 
-  /** Runs one command; returns its standard output. */
-  private String run(String id, Stdio stdio, String... command) {
+  private void run(String id, Stdio stdio, String... command) {
+    run(id, stdio, false, command);
+  }
+
+  /** Runs a command whose standard output is its answer (state, ps, events). */
+  private String output(String id, String... command) {
+    return run(id, NO_STDIO, true, command);
+  }
+
+  /**
+   * Runs one command; returns its standard output when {@code answers}, else "" (its output
+   * goes to /dev/null: no file to make and remove per call on the container's critical path).
+   */
+  private String run(String id, Stdio stdio, boolean answers, String... command) {
     Path log = root.resolve(id + ".log");
     List<String> line = new ArrayList<>(List.of(binary, "--root", root.toString(), "--log",
         log.toString(), "--log-format", "json"));
@@ -148,17 +160,17 @@ public final class RuncRuntime implements OciRuntime {
     try {
       Files.createDirectories(root);
       long logged = Files.exists(log) ? Files.size(log) : 0;
-      Path out = Files.createTempFile(root, "out-", ".json");
+      Path out = answers ? Files.createTempFile(root, "out-", ".json") : null;
       try {
-        // stdio for the container: its output fifos; runc's own output goes to a file and
-        // its errors to the JSON log, so that neither mixes with the container's
+        // stdio for the container: its output fifos; runc's own output goes to a file (or
+        // nowhere) and its errors to the JSON log, so that neither mixes with the container's
         boolean forContainer = stdio.stdout() != null || stdio.stderr() != null;
         ProcessBuilder builder = new ProcessBuilder(line)
             .redirectInput(ProcessBuilder.Redirect.from(
                 stdio.stdin() != null ? stdio.stdin() : DEV_NULL))
             .redirectOutput(stdio.stdout() != null ? ProcessBuilder.Redirect.to(stdio.stdout())
-                : forContainer ? ProcessBuilder.Redirect.to(DEV_NULL)
-                : ProcessBuilder.Redirect.to(out.toFile()))
+                : out != null ? ProcessBuilder.Redirect.to(out.toFile())
+                : ProcessBuilder.Redirect.to(DEV_NULL))
             .redirectError(stdio.stderr() != null ? ProcessBuilder.Redirect.to(stdio.stderr())
                 : ProcessBuilder.Redirect.appendTo(forContainer ? DEV_NULL : log.toFile()));
         Process process = builder.start();
@@ -170,9 +182,11 @@ public final class RuncRuntime implements OciRuntime {
         if (process.exitValue() != 0) {
           throw failure(id, command[0], lastError(log, logged), process.exitValue());
         }
-        return Files.readString(out, StandardCharsets.UTF_8);
+        return out == null ? "" : Files.readString(out, StandardCharsets.UTF_8);
       } finally {
-        Files.deleteIfExists(out);
+        if (out != null) {
+          Files.deleteIfExists(out);
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(binary + " " + command[0] + " " + id + ": "
