@@ -6,6 +6,7 @@ import dev.jctr.api.daemon.DaemonChannel;
 import dev.jctr.api.daemon.DaemonEnvironment;
 import dev.jctr.api.errors.NotImplementedException;
 import dev.jctr.api.events.EventExchange;
+import dev.jctr.api.host.LinuxHost;
 import dev.jctr.api.images.ImageCatalog;
 import dev.jctr.api.plugin.Plugin;
 import dev.jctr.api.plugin.PluginTypes;
@@ -139,14 +140,14 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   @Activate
   public CriRuntimeService(@Reference DaemonChannel channel, @Reference ImageCatalog catalog,
       @Reference EventExchange exchange, @Reference DaemonEnvironment environment,
-      Map<String, Object> properties) {
+      @Reference LinuxHost host, Map<String, Object> properties) {
     this.config = CriConfig.from(properties);
     this.api = new LocalApi(channel.channel(), PodManager.NAMESPACE);
     Path root = environment.pluginRoot(PluginTypes.GRPC, "cri");
     Path state = environment.pluginState(PluginTypes.GRPC, "cri");
     try {
       this.pods = new PodManager(api, new CriImages(catalog), new CriPuller(catalog, config,
-          root.resolve("hosts.d")), config, exchange, root, state, events);
+          root.resolve("hosts.d")), config, exchange, host, root, state, events);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("writing the CRI registry hosts under " + root, e);
     }

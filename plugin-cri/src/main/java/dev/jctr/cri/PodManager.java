@@ -12,6 +12,7 @@ import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.events.EventExchange;
 import dev.jctr.api.events.EventSink;
 import dev.jctr.api.events.Subscription;
+import dev.jctr.api.host.LinuxHost;
 import dev.jctr.api.proto.containerd.events.TaskExit;
 import dev.jctr.api.proto.containerd.events.TaskOOM;
 import dev.jctr.api.proto.containerd.services.containers.v1.Container;
@@ -49,7 +50,6 @@ import dev.jctr.api.typeurl.TypeUrls;
 import dev.jctr.cri.io.ContainerLogger;
 import dev.jctr.cri.io.Fifos;
 import dev.jctr.cri.network.CniNetwork;
-import dev.jctr.cri.network.Commands;
 import dev.jctr.cri.network.NetworkNamespace;
 import dev.jctr.cri.spec.ImageUsers;
 import dev.jctr.cri.spec.OomScores;
@@ -110,6 +110,7 @@ final class PodManager implements AutoCloseable {
   private final LocalApi api;
   private final CriImages images;
   private final CriPuller puller;
+  private final LinuxHost host;
   private final CriConfig config;
   private final CniNetwork network;
   private final PodSpecs specs;
@@ -127,8 +128,10 @@ final class PodManager implements AutoCloseable {
   private final Subscription exits;
 
   PodManager(LocalApi api, CriImages images, CriPuller puller, CriConfig config,
-      EventExchange exchange, Path rootDir, Path stateDir, ContainerEvents events) {
+      EventExchange exchange, LinuxHost host, Path rootDir, Path stateDir,
+      ContainerEvents events) {
     this.api = api;
+    this.host = host;
     this.images = images;
     this.puller = puller;
     this.config = config;
@@ -277,14 +280,14 @@ final class PodManager implements AutoCloseable {
       PodSpecs.SandboxFiles files = writeSandboxFiles(sandbox, hostNetwork);
       if (!hostIpc) {
         Files.createDirectories(files.shm());
-        Commands.check(List.of("mount", "-t", "tmpfs", "-o",
-            "nosuid,nodev,noexec,mode=1777,size=65536k", "shm", files.shm().toString()));
+        host.mount("shm", files.shm(), "tmpfs",
+            List.of("nosuid", "nodev", "noexec", "mode=1777", "size=65536k"));
         undo.push(() -> unmountShm(files.shm()));
       }
       if (!hostNetwork) {
-        Path netns = NetworkNamespace.create(stateDir.resolve("netns"));
+        Path netns = NetworkNamespace.create(host, stateDir.resolve("netns"));
         sandbox.netns(netns.toString());
-        undo.push(() -> NetworkNamespace.remove(netns));
+        undo.push(() -> NetworkNamespace.remove(host, netns));
         CniNetwork.Attachment attachment = attachment(sandbox);
         JsonObject result = network.setUp(attachment);
         undo.push(() -> network.tearDown(attachment));
@@ -389,9 +392,9 @@ final class PodManager implements AutoCloseable {
     return stateDir.resolve("sandboxes").resolve(sandboxId).resolve("shm");
   }
 
-  private static void unmountShm(Path shm) throws IOException {
-    if (NetworkNamespace.isMounted(shm)) {
-      Commands.check(List.of("umount", shm.toString()));
+  private void unmountShm(Path shm) {
+    while (host.unmount(shm)) {
+      // mounted twice (a retried RunPodSandbox): each comes off
     }
   }
 
@@ -476,7 +479,7 @@ final class PodManager implements AutoCloseable {
       try {
         network.tearDown(attachment(sandbox));
         if (sandbox.netns() != null) {
-          NetworkNamespace.remove(Path.of(sandbox.netns()));
+          NetworkNamespace.remove(host, Path.of(sandbox.netns()));
         }
         unmountShm(shmDir(id));
       } catch (IOException e) {
@@ -528,7 +531,7 @@ final class PodManager implements AutoCloseable {
       try {
         network.tearDown(attachment(sandbox));
         if (sandbox.netns() != null) {
-          NetworkNamespace.remove(Path.of(sandbox.netns()));
+          NetworkNamespace.remove(host, Path.of(sandbox.netns()));
         }
         unmountShm(shmDir(id));
         deleteTree(stateDir.resolve("sandboxes").resolve(id));
@@ -675,9 +678,9 @@ final class PodManager implements AutoCloseable {
         boolean stdin = container.config().getStdin();
         Path io = ioDir(id);
         if (stdin) { // for Attach; the shim holds it open until CloseIO
-          Fifos.create(io.resolve("stdin"), io.resolve("stdout"), io.resolve("stderr"));
+          Fifos.create(host, io.resolve("stdin"), io.resolve("stdout"), io.resolve("stderr"));
         } else {
-          Fifos.create(io.resolve("stdout"), io.resolve("stderr"));
+          Fifos.create(host, io.resolve("stdout"), io.resolve("stderr"));
         }
         ContainerLogger logger = startLogger(container, true);
         undo.push(() -> {
@@ -928,7 +931,7 @@ final class PodManager implements AutoCloseable {
     Path stdout = io.resolve("exec-" + execId + "-stdout");
     Path stderr = io.resolve("exec-" + execId + "-stderr");
     try {
-      Fifos.create(stdout, stderr);
+      Fifos.create(host, stdout, stderr);
       CompletableFuture<byte[]> out = collect(stdout);
       CompletableFuture<byte[]> err = collect(stderr);
       try {
@@ -1162,7 +1165,7 @@ final class PodManager implements AutoCloseable {
     if (withErr) {
       fifos.add(err);
     }
-    Fifos.create(fifos.toArray(Path[]::new));
+    Fifos.create(host, fifos.toArray(Path[]::new));
     InputStream stdout = dev.jctr.cri.io.FifoStreams.reader(out);
     InputStream stderr = withErr ? dev.jctr.cri.io.FifoStreams.reader(err) : null;
     try {

@@ -1,25 +1,23 @@
 package dev.jctr.cri.io;
 
-import dev.jctr.cri.network.Commands;
+import dev.jctr.api.host.LinuxHost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
-/** Named pipes for a process's stdio, made with coreutils' mkfifo. */
+/** Named pipes for a process's stdio (mode 0600), replacing whatever is at their paths. */
 public final class Fifos {
 
   private Fifos() {}
 
-  public static void create(Path... paths) throws IOException {
+  public static void create(LinuxHost host, Path... paths) throws IOException {
     for (Path path : paths) {
       Files.createDirectories(path.getParent());
-      Files.deleteIfExists(path);
+      try {
+        host.makeFifo(path);
+      } catch (RuntimeException e) {
+        throw new IOException(e.getMessage(), e);
+      }
     }
-    List<String> command = new java.util.ArrayList<>(List.of("mkfifo", "-m", "0600"));
-    for (Path path : paths) {
-      command.add(path.toString());
-    }
-    Commands.check(command);
   }
 }

@@ -1,9 +1,9 @@
 package dev.jctr.cri.network;
 
+import dev.jctr.api.host.LinuxHost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -15,15 +15,12 @@ public final class NetworkNamespace {
   private NetworkNamespace() {}
 
   /** Creates a new, empty network namespace pinned at a new file under {@code dir}. */
-  public static Path create(Path dir) throws IOException {
+  public static Path create(LinuxHost host, Path dir) throws IOException {
     Files.createDirectories(dir);
     Path path = dir.resolve("cni-" + UUID.randomUUID());
-    Files.createFile(path);
     try {
-      // util-linux unshare: a new netns, bind-mounted on the file, then `true` exits
-      Commands.check(List.of("unshare", "--net=" + path, "true"));
-    } catch (IOException e) {
-      Files.deleteIfExists(path);
+      host.pinNewNetworkNamespace(path);
+    } catch (RuntimeException e) {
       throw new IOException("cannot create a network namespace at " + path + ": "
           + e.getMessage(), e);
     }
@@ -31,19 +28,13 @@ public final class NetworkNamespace {
   }
 
   /** Unpins and deletes {@code path}; a path already gone is fine. */
-  public static void remove(Path path) throws IOException {
+  public static void remove(LinuxHost host, Path path) throws IOException {
     if (!Files.exists(path)) {
       return;
     }
-    if (isMounted(path)) {
-      Commands.check(List.of("umount", path.toString()));
+    while (host.unmount(path)) {
+      // a pin mounted twice comes off one mount at a time
     }
     Files.deleteIfExists(path);
-  }
-
-  public static boolean isMounted(Path path) throws IOException {
-    String target = " " + path.toAbsolutePath() + " ";
-    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-        .anyMatch(line -> line.contains(target));
   }
 }

@@ -104,7 +104,11 @@ public record Bundle(String namespace, String id, Path dir) {
    * namespace directory when it is empty.
    */
   public void remove() {
-    unmountRootfs();
+    if (!isEmptyDirectory(rootfs())) {
+      // still mounted (the shim died before unmounting): what is mounted comes off first, so
+      // that deleting the bundle never reaches into a snapshot
+      unmountRootfs();
+    }
     Path log = dir.resolve("log");
     if (Files.exists(log)) {
       try (RandomAccessFile wake = new RandomAccessFile(log.toFile(), "rw")) {
@@ -113,12 +117,12 @@ public record Bundle(String namespace, String id, Path dir) {
         // nobody is waiting
       }
     }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (java.nio.file.NoSuchFileException e) {
-      // already gone
+    try {
+      deleteTree();
+    } catch (java.nio.file.FileSystemException e) {
+      // an empty filesystem mounted on rootfs (busy): unmount, then delete again
+      unmountRootfs();
+      deleteQuietly();
     } catch (IOException e) {
       throw new FailedPreconditionException("removing task bundle " + dir + ": "
           + e.getMessage());
@@ -127,6 +131,40 @@ public record Bundle(String namespace, String id, Path dir) {
       Files.deleteIfExists(dir.getParent());
     } catch (IOException e) {
       // other tasks of the namespace remain
+    }
+  }
+
+  private void deleteTree() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // already gone
+    }
+  }
+
+  private void deleteQuietly() {
+    try {
+      deleteTree();
+    } catch (IOException e) {
+      throw new FailedPreconditionException("removing task bundle " + dir + ": "
+          + e.getMessage());
+    }
+  }
+
+  /**
+   * An unmounted rootfs is the empty directory the bundle was made with: checking that is one
+   * directory read, where the mount table of a node with many pods is hundreds of lines.
+   */
+  private static boolean isEmptyDirectory(Path path) {
+    if (!Files.isDirectory(path)) {
+      return true;
+    }
+    try (Stream<Path> entries = Files.list(path)) {
+      return entries.findAny().isEmpty();
+    } catch (IOException e) {
+      return false;
     }
   }
 

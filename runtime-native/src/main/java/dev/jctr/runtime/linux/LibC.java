@@ -35,5 +35,9 @@ public interface LibC {
 
   long syscall(long number, long arg1, long arg2);
 
+  int unshare(int flags);
+
+  int mkfifo(String path, int mode);
+
   int poll(@jnr.ffi.annotations.In @Out byte[] fds, long count, int timeoutMillis);
 }

@@ -254,6 +254,51 @@ public final class LinuxCalls {
     }
   }
 
+  /** mkfifo(3) with {@code mode}; EEXIST and other refusals name the path and errno. */
+  public static void makeFifo(String path, int mode) {
+    if (load().mkfifo(path, mode) != 0) {
+      throw new FailedPreconditionException("mkfifo " + path + ": errno " + errno());
+    }
+  }
+
+  private static final int CLONE_NEWNET = 0x40000000;
+  private static final int MS_BIND = 4096;
+  /** nsfs, the filesystem of /proc/PID/ns/* and of their bind mounts. */
+  public static final long NSFS_MAGIC = 0x6e736673L;
+
+  /**
+   * A new network namespace bind-mounted on the existing file {@code pin}. unshare(2) moves
+   * only the calling thread, so a platform thread of its own does it and then ends: no thread
+   * of the JVM stays in the new namespace, whatever fails.
+   */
+  public static void pinNewNetworkNamespace(String pin) {
+    load();
+    RuntimeException[] failure = new RuntimeException[1];
+    Thread thread = Thread.ofPlatform().daemon().name("netns-pin").stackSize(256 * 1024)
+        .start(() -> {
+          try {
+            if (libc.unshare(CLONE_NEWNET) != 0) {
+              throw new FailedPreconditionException("unshare(CLONE_NEWNET): errno " + errno());
+            }
+            if (libc.mount("/proc/thread-self/ns/net", pin, "none", MS_BIND, null) != 0) {
+              throw new FailedPreconditionException("bind mount of a new network namespace on "
+                  + pin + ": errno " + errno());
+            }
+          } catch (RuntimeException e) {
+            failure[0] = e;
+          }
+        });
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FailedPreconditionException("interrupted pinning a network namespace on " + pin);
+    }
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+  }
+
   private static int errno() {
     return Runtime.getSystemRuntime().getLastError();
   }
