@@ -9,7 +9,8 @@
 #   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
 # Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
-# CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims.
+# CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims;
+# CRI_BENCH_PERF=<file> records a system-wide perf profile of jctrd's batch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-105}
@@ -133,7 +134,12 @@ for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.
 "${J[@]}" images import "$work/pause.tar" >/dev/null
 "${J[@]}" images import "$work/busybox.tar" >/dev/null
 printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
+[ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
+if [ -n "${CRI_BENCH_PERF:-}" ]; then # a system-wide CPU profile of the batch, for perf report
+  perf record -a -g -o "$CRI_BENCH_PERF" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
+fi
 printf '%-12s ' jctrd; bench start "$work/jctrd/jctrd.sock" "$n" "$workers" "$work/logs/j" "$image"
+if [ -n "${CRI_BENCH_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 sleep 3
 shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \

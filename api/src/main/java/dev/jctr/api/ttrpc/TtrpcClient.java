@@ -39,7 +39,7 @@ public final class TtrpcClient implements AutoCloseable {
   private TtrpcClient(SocketChannel channel) {
     this.channel = channel;
     this.out = Channels.newOutputStream(channel);
-    InputStream in = new BufferedInputStream(Channels.newInputStream(channel), 1 << 16);
+    InputStream in = new BufferedInputStream(Channels.newInputStream(channel), 8192);
     Thread.ofVirtual().name("ttrpc-client-reader").start(() -> read(in));
   }
 
@@ -132,6 +132,11 @@ public final class TtrpcClient implements AutoCloseable {
       pending.values().forEach(answer -> answer.completeExceptionally(cause));
       pending.clear();
     }
+  }
+
+  /** Whether the connection has failed or was closed: calls on it can only fail. */
+  public boolean isBroken() {
+    return broken != null || !channel.isOpen();
   }
 
   @Override

@@ -128,8 +128,10 @@ public final class TtrpcServer implements AutoCloseable {
     private int lastStream;
 
     Connection(SocketChannel channel) {
-      this.in = new BufferedInputStream(Channels.newInputStream(channel), 1 << 16);
-      this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+      // small buffers: a shim holds a connection per client, a frame larger than the buffer
+      // is read and written straight through
+      this.in = new BufferedInputStream(Channels.newInputStream(channel), 8192);
+      this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 8192);
     }
 
     void run() throws IOException {

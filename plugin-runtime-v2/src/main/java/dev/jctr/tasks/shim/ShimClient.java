@@ -28,17 +28,31 @@ public final class ShimClient implements AutoCloseable {
   private final TtrpcClient client;
   private final Map<String, String> metadata;
   private final Path address;
+  private final Runnable onClose;
 
-  private ShimClient(TtrpcClient client, String namespace, Path address) {
+  ShimClient(TtrpcClient client, String namespace, Path address, Runnable onClose) {
     this.client = client;
     this.metadata = Map.of("containerd-namespace-ttrpc", namespace);
     this.address = address;
+    this.onClose = onClose;
   }
 
-  /** Connects to the shim's socket; {@code address} may carry a {@code unix://} prefix. */
+  /**
+   * A connection of its own to the shim's socket; {@code address} may carry a
+   * {@code unix://} prefix. {@link ShimConnections} shares one among a shim's tasks.
+   */
   public static ShimClient connect(String address, String namespace) throws IOException {
     Path socket = socketPath(address);
-    return new ShimClient(TtrpcClient.connect(socket), namespace, socket);
+    TtrpcClient client = TtrpcClient.connect(socket);
+    return new ShimClient(client, namespace, socket, () -> closeQuietly(client));
+  }
+
+  static void closeQuietly(TtrpcClient client) {
+    try {
+      client.close();
+    } catch (IOException e) {
+      // the connection is gone either way
+    }
   }
 
   public static Path socketPath(String address) {
@@ -93,12 +107,9 @@ public final class ShimClient implements AutoCloseable {
         + " (shim " + method + ")", e);
   }
 
+  /** Done with this shim: its connection closes, or returns to the shared ones. */
   @Override
   public void close() {
-    try {
-      client.close();
-    } catch (IOException e) {
-      // the connection is gone either way
-    }
+    onClose.run();
   }
 }

@@ -84,6 +84,7 @@ public final class TaskManager {
   private final Map<String, Object> creating = new ConcurrentHashMap<>();
   /** Addresses of the running shims of groups (jctr's shim), by group. */
   private final Map<String, String> groupShims = new ConcurrentHashMap<>();
+  private final ShimConnections connections = new ShimConnections();
 
   private final EventPublisher publisher;
 
@@ -192,7 +193,7 @@ public final class TaskManager {
         shim = group == null ? null : groupShim(group, namespace);
         if (shim == null) {
           String address = binary.start(namespace, id, bundle.dir(), daemon);
-          shim = ShimClient.connect(address, namespace);
+          shim = connections.acquire(address, namespace);
           if (group != null) {
             groupShims.put(group, address);
           }
@@ -269,7 +270,7 @@ public final class TaskManager {
       return null;
     }
     try {
-      return ShimClient.connect(address, namespace);
+      return connections.acquire(address, namespace);
     } catch (IOException | RuntimeException e) {
       groupShims.remove(group, address); // it has left after its idle time
       return null;
@@ -420,7 +421,7 @@ public final class TaskManager {
       ShimClient shim = null;
       if (address.isPresent()) {
         try {
-          shim = ShimClient.connect(address.get(), bundle.namespace());
+          shim = connections.acquire(address.get(), bundle.namespace());
           ConnectResponse connected = shim.call("Connect", ConnectRequest.newBuilder()
               .setId(bundle.id()).build(), ConnectResponse.parser(), Duration.ofSeconds(5));
           ShimBinary.relayExistingLog(bundle.namespace(), bundle.id(), bundle.dir());
