@@ -33,6 +33,11 @@ public final class TtrpcClient implements AutoCloseable {
   private final SocketChannel channel;
   private final OutputStream out;
   private final Map<Integer, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+  /** Frames to send, written by one thread of the client's own (see {@link #writeLoop}). */
+  private final java.util.concurrent.BlockingQueue<byte[]> outgoing =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+  private static final byte[] CLOSE = new byte[0];
+  private final Object lock = new Object();
   private int nextStream = 1;
   private volatile IOException broken;
 
@@ -41,6 +46,28 @@ public final class TtrpcClient implements AutoCloseable {
     this.out = Channels.newOutputStream(channel);
     InputStream in = new BufferedInputStream(Channels.newInputStream(channel), 8192);
     Thread.ofVirtual().name("ttrpc-client-reader").start(() -> read(in));
+    Thread.ofVirtual().name("ttrpc-client-writer").start(this::writeLoop);
+  }
+
+  /**
+   * Writes the queued frames. A socket channel closes when a thread writing to it is
+   * interrupted; callers share a connection (a shim's tasks do) and may be interrupted (a
+   * cancelled call), so no caller ever writes itself: this thread is never interrupted.
+   */
+  private void writeLoop() {
+    try {
+      while (true) {
+        byte[] frame = outgoing.take();
+        if (frame == CLOSE) {
+          return;
+        }
+        out.write(frame);
+      }
+    } catch (IOException e) {
+      fail(e);
+    } catch (InterruptedException e) {
+      fail(new IOException("ttrpc writer interrupted", e));
+    }
   }
 
   public static TtrpcClient connect(Path socket) throws IOException {
@@ -71,16 +98,15 @@ public final class TtrpcClient implements AutoCloseable {
         .setValue(v)));
     CompletableFuture<Response> answer = new CompletableFuture<>();
     int stream;
-    synchronized (out) {
+    synchronized (lock) { // stream ids go out in the order they are given
       if (broken != null) {
         throw new IOException("ttrpc connection lost: " + broken.getMessage(), broken);
       }
       stream = nextStream;
       nextStream += 2;
       pending.put(stream, answer);
-      out.write(new Frame(stream, Frame.REQUEST, (byte) 0, request.build().toByteArray())
+      outgoing.add(new Frame(stream, Frame.REQUEST, (byte) 0, request.build().toByteArray())
           .encode());
-      out.flush();
     }
     Response response;
     try {
@@ -127,7 +153,7 @@ public final class TtrpcClient implements AutoCloseable {
   }
 
   private void fail(IOException cause) {
-    synchronized (out) { // no call registers between the check and the clearing
+    synchronized (lock) { // no call registers between the check and the clearing
       broken = cause;
       pending.values().forEach(answer -> answer.completeExceptionally(cause));
       pending.clear();
@@ -141,6 +167,7 @@ public final class TtrpcClient implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    outgoing.add(CLOSE);
     channel.close();
   }
 }

@@ -2,8 +2,10 @@ package dev.jctr.api.ttrpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.proto.ttrpc.Request;
@@ -108,6 +110,35 @@ class TtrpcTest {
       TtrpcException noMethod = assertThrows(TtrpcException.class,
           () -> client.call("test.v1.Echo", "Nope", new byte[0], Map.of(), null));
       assertEquals("method Nope", noMethod.statusMessage());
+    }
+  }
+
+  @Test
+  void anInterruptedCallerLeavesASharedConnectionWorking(@TempDir Path dir) throws Exception {
+    Path socket = dir.resolve("ttrpc.sock");
+    try (TtrpcServer server = new TtrpcServer()
+        .register("s", "slow", (payload, metadata) -> {
+          try {
+            Thread.sleep(300);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return payload;
+        })
+        .register("s", "m", (payload, metadata) -> payload).listen(socket);
+        TtrpcClient client = TtrpcClient.connect(socket)) {
+      Thread.currentThread().interrupt(); // a cancelled caller: its call fails, nothing else
+      assertThrows(java.io.IOException.class,
+          () -> client.call("s", "m", new byte[] {1}, java.util.Map.of(), null));
+      assertTrue(Thread.interrupted());
+      Thread waiting = Thread.ofVirtual().start(() -> assertThrows(java.io.IOException.class,
+          () -> client.call("s", "slow", new byte[] {2}, java.util.Map.of(), null)));
+      Thread.sleep(100);
+      waiting.interrupt();
+      waiting.join();
+      assertFalse(client.isBroken());
+      assertArrayEquals(new byte[] {3},
+          client.call("s", "m", new byte[] {3}, java.util.Map.of(), null));
     }
   }
 

@@ -27,6 +27,57 @@ class MetadataDbTest {
   }
 
   @Test
+  void writesThatQueueUpCommitTogetherAndAFailedOneKeepsNothing() throws Exception {
+    try (MetadataDb db = MetadataDb.open(dir)) {
+      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+      var first = pool.submit(() -> db.write(tx -> { // holds the writer while others queue
+        holding.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        tx.put(bytes("first"), bytes("1"));
+        return "first";
+      }));
+      holding.await();
+      long before = db.commits();
+      var second = pool.submit(() -> db.write(tx -> {
+        tx.put(bytes("second"), bytes("2"));
+        return "second";
+      }));
+      var failing = pool.submit(() -> db.write(tx -> {
+        tx.put(bytes("failing"), bytes("x"));
+        throw new IllegalArgumentException("refused");
+      }));
+      var third = pool.submit(() -> db.write(tx -> {
+        tx.put(bytes("third"), bytes("3"));
+        return "third";
+      }));
+      Thread.sleep(200); // all three wait in the queue
+      release.countDown();
+      assertEquals("first", first.get());
+      assertEquals("second", second.get());
+      assertEquals("third", third.get());
+      var failed = assertThrows(java.util.concurrent.ExecutionException.class, failing::get);
+      assertEquals("refused", failed.getCause().getMessage());
+      assertEquals(2, db.commits() - before, "the first alone, then the three queued"
+          + " behind it in one transaction");
+      assertTrue(db.read(tx -> tx.get(bytes("failing"))).isEmpty(), "nothing of the failed");
+      for (String key : java.util.List.of("first", "second", "third")) {
+        assertTrue(db.read(tx -> tx.get(bytes(key))).isPresent(), key);
+      }
+      pool.shutdown();
+    }
+    try (MetadataDb db = MetadataDb.open(dir)) {
+      assertTrue(db.read(tx -> tx.get(bytes("third"))).isPresent(), "durable");
+      assertTrue(db.read(tx -> tx.get(bytes("failing"))).isEmpty());
+    }
+  }
+
+  @Test
   void committedWritesSurviveReopening() throws Exception {
     try (MetadataDb db = MetadataDb.open(dir)) {
       db.write(tx -> {

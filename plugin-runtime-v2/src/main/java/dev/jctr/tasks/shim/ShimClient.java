@@ -29,6 +29,8 @@ public final class ShimClient implements AutoCloseable {
   private final Map<String, String> metadata;
   private final Path address;
   private final Runnable onClose;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   ShimClient(TtrpcClient client, String namespace, Path address, Runnable onClose) {
     this.client = client;
@@ -107,9 +109,15 @@ public final class ShimClient implements AutoCloseable {
         + " (shim " + method + ")", e);
   }
 
-  /** Done with this shim: its connection closes, or returns to the shared ones. */
+  /**
+   * Done with this shim: its connection closes, or returns to the shared ones. Only the first
+   * close counts (two deletes of one task may race; a second release would take the
+   * connection from the shim's other tasks).
+   */
   @Override
   public void close() {
-    onClose.run();
+    if (closed.compareAndSet(false, true)) {
+      onClose.run();
+    }
   }
 }

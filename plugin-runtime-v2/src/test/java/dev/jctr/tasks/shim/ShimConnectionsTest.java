@@ -30,6 +30,7 @@ class ShimConnectionsTest {
       first.call("State", Empty.getDefaultInstance());
       second.call("State", Empty.getDefaultInstance());
       first.close();
+      first.close(); // a second close of one task's client releases nothing more
       second.call("State", Empty.getDefaultInstance()); // still open for the second task
       second.close();
       assertEquals(1, connections.size(), "the k8s.io connection closed with its last task");
