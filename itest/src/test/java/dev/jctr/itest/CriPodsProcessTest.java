@@ -167,7 +167,11 @@ class CriPodsProcessTest {
     }
   }
 
-  /** The pod cgroups named by the test's cgroup parents: the kubelet's to remove, so ours. */
+  /**
+   * The pod cgroups named by the test's cgroup parents: the kubelet's to remove, so ours. After
+   * a failed test, containers may still run in them (the tests assert that none do): those are
+   * this test's own, and are killed so that the next run starts clean.
+   */
   private static void removePodCgroups() throws IOException {
     try (var controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
       for (Path controller : controllers.toList()) {
@@ -175,12 +179,40 @@ class CriPodsProcessTest {
         if (!Files.isDirectory(parent) || Files.isSymbolicLink(controller)) {
           continue;
         }
-        try (var pods = Files.list(parent)) {
-          for (Path pod : pods.filter(Files::isDirectory).toList()) {
-            Files.deleteIfExists(pod); // rmdir: the kernel refuses while anything is in it
+        List<Path> dirs;
+        try (var walk = Files.walk(parent)) {
+          dirs = walk.filter(Files::isDirectory)
+              .sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        for (Path dir : dirs) {
+          Path procs = dir.resolve("cgroup.procs");
+          if (Files.isReadable(procs)) {
+            for (String pid : Files.readAllLines(procs)) {
+              if (!pid.isBlank()) {
+                ProcessHandle.of(Long.parseLong(pid.strip()))
+                    .ifPresent(ProcessHandle::destroyForcibly);
+              }
+            }
           }
         }
-        Files.deleteIfExists(parent);
+        for (Path dir : dirs) {
+          for (int i = 0; i < 50; i++) { // rmdir: the kernel refuses while anything is in it
+            try {
+              Files.deleteIfExists(dir);
+              break;
+            } catch (java.nio.file.FileSystemException busy) {
+              if (i == 49) {
+                throw busy;
+              }
+              try {
+                Thread.sleep(20);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+              }
+            }
+          }
+        }
       }
     }
   }
