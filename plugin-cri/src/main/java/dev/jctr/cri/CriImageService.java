@@ -29,10 +29,8 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -131,14 +129,12 @@ public final class CriImageService implements ImageServiceGrpc.AsyncService, Bin
     String username = request.getAuth().getUsername();
     String password = request.getAuth().getPassword();
     if (username.isEmpty() && !request.getAuth().getAuth().isEmpty()) {
-      String decoded = new String(Base64.getDecoder().decode(request.getAuth().getAuth()),
-          StandardCharsets.UTF_8);
-      int colon = decoded.indexOf(':');
-      if (colon < 0) {
+      RegistryConfig.Credentials decoded = RegistryConfig.decodeAuth(request.getAuth().getAuth());
+      if (decoded == null) {
         throw new InvalidArgumentException("auth: not base64 of user:password");
       }
-      username = decoded.substring(0, colon);
-      password = decoded.substring(colon + 1);
+      username = decoded.username();
+      password = decoded.password();
     }
     if (password.isEmpty() && !request.getAuth().getIdentityToken().isEmpty()) {
       password = request.getAuth().getIdentityToken();

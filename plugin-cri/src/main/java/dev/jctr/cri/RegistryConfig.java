@@ -72,19 +72,34 @@ record RegistryConfig(String configPath, Map<String, List<String>> mirrors,
     String password = fields.getOrDefault("password", "");
     String encoded = fields.getOrDefault("auth", "");
     if (username.isEmpty() && !encoded.isEmpty()) {
-      String decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
-      int colon = decoded.indexOf(':');
-      if (colon < 0) {
+      Credentials decoded = decodeAuth(encoded);
+      if (decoded == null) {
         throw new IllegalArgumentException("registry.configs.\"" + host
             + "\".auth.auth: not base64 of user:password");
       }
-      username = decoded.substring(0, colon);
-      password = decoded.substring(colon + 1);
+      username = decoded.username();
+      password = decoded.password();
     }
     if (password.isEmpty()) {
       password = fields.getOrDefault("identitytoken", "");
     }
     return new Credentials(username, password);
+  }
+
+  /**
+   * Docker's {@code auth} value, base64 of {@code user:password}, as credentials; null when it
+   * is not that (the caller names the field in its error).
+   */
+  static Credentials decodeAuth(String encoded) {
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    int colon = decoded.indexOf(':');
+    return colon < 0 ? null
+        : new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1));
   }
 
   /** The host between {@code prefix} and {@code suffix} of {@code key}, or null. */
