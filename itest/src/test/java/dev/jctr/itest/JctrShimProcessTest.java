@@ -192,6 +192,14 @@ class JctrShimProcessTest {
       keys(tmux, socket, "0:0", "tty; stty size; echo $((6*7))");
       String screen = awaitScreen(tmux, socket, "0:0", "42");
       assertTrue(screen.contains("/dev/pts/0"), screen);
+      // ctr resizes only after Start has returned, so the shell's first prompt can come before
+      // the size does: ask again until the size arrives (5 s at most)
+      long sized = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (!screen.contains("30 100") && System.nanoTime() < sized) {
+        Thread.sleep(200);
+        keys(tmux, socket, "0:0", "clear; stty size; echo size-$((1+1))-asked");
+        screen = awaitScreen(tmux, socket, "0:0", "size-2-asked");
+      }
       assertTrue(screen.contains("30 100"), "the window's size reached the pty:\n" + screen);
 
       // an exec with its own terminal beside it
