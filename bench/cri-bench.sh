@@ -10,7 +10,8 @@
 # Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
 # CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims;
-# CRI_BENCH_PERF=<file> records a system-wide perf profile of jctrd's batch.
+# CRI_BENCH_PERF=<prefix> records a system-wide perf profile of each daemon's batch
+# (<prefix>-containerd, <prefix>-jctrd; `perf report -i FILE --sort comm` compares them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-105}
@@ -96,6 +97,16 @@ pss_kib() { # pids... -> summed PSS
   echo "$total"
 }
 
+perf_pid=""
+perf_start() { # daemon: a system-wide CPU profile of its batch (CRI_BENCH_PERF), for perf report
+  [ -n "${CRI_BENCH_PERF:-}" ] || return 0
+  perf record -a -g -o "$CRI_BENCH_PERF-$1" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
+}
+perf_stop() {
+  [ -n "$perf_pid" ] || return 0
+  kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
+}
+
 echo "$n pods, one busybox container each, $workers workers:"
 only=${CRI_BENCH_ONLY:-}
 # containerd first, alone on the machine
@@ -112,7 +123,9 @@ for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1;
 "${C[@]}" images import "$work/pause.tar" >/dev/null
 "${C[@]}" images import "$work/busybox.tar" >/dev/null
 printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
+perf_start containerd
 printf '%-12s ' containerd; bench start "$work/containerd/containerd.sock" "$n" "$workers" "$work/logs/c" "$image"
+perf_stop
 sleep 3
 shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $work/containerd/containerd.sock" || true)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
@@ -135,11 +148,9 @@ for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.
 "${J[@]}" images import "$work/busybox.tar" >/dev/null
 printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
 [ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
-if [ -n "${CRI_BENCH_PERF:-}" ]; then # a system-wide CPU profile of the batch, for perf report
-  perf record -a -g -o "$CRI_BENCH_PERF" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
-fi
+perf_start jctrd
 printf '%-12s ' jctrd; bench start "$work/jctrd/jctrd.sock" "$n" "$workers" "$work/logs/j" "$image"
-if [ -n "${CRI_BENCH_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+perf_stop
 sleep 3
 shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
 printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \

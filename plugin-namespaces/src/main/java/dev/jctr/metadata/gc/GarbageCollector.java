@@ -47,6 +47,14 @@ public final class GarbageCollector {
   static final Duration DELAY = Duration.ofMillis(100);
   /** After a failed run, the next one waits this much longer. */
   static final Duration RETRY = Duration.ofSeconds(1);
+  /**
+   * The share of time scheduled runs may take, as containerd's {@code pause_threshold}: after a
+   * run of d, the next waits until d / 0.02 has passed since it began, so a burst of deletions
+   * (a kubelet starting or removing pods) is not walked again and again.
+   */
+  static final double PAUSE_THRESHOLD = 0.02;
+  /** The longest such pause: garbage left by a slow run still goes within seconds. */
+  static final Duration MAX_PAUSE = Duration.ofSeconds(2);
 
   private final MetadataPlugin metadata;
   private final ContentStore store;
@@ -55,6 +63,9 @@ public final class GarbageCollector {
       Thread.ofPlatform().name("jctr-gc").daemon().factory());
   /** The run asked for and not started yet, if any. */
   private ScheduledFuture<?> pending;
+  /** When the last run began and how long it took (nanoTime), for the pause threshold. */
+  private long lastStarted;
+  private long lastTook;
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile EventPublisher publisher;
@@ -86,8 +97,16 @@ public final class GarbageCollector {
 
   private synchronized void schedule(Duration delay) {
     if (pending == null) {
-      pending = thread.schedule(this::scheduledRun, delay.toMillis(), TimeUnit.MILLISECONDS);
+      pending = thread.schedule(this::scheduledRun,
+          delayMillis(delay, lastStarted, lastTook, System.nanoTime()), TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The wait before a run asked for with {@code delay}, given the last run (nanoTime). */
+  static long delayMillis(Duration delay, long lastStarted, long lastTook, long now) {
+    long paused = lastStarted + (long) (lastTook / PAUSE_THRESHOLD) - now;
+    return Math.max(delay.toMillis(),
+        Math.min(MAX_PAUSE.toMillis(), TimeUnit.NANOSECONDS.toMillis(paused)));
   }
 
   /** A run starting now covers whatever asked for one before: that one need not run. */
@@ -134,6 +153,17 @@ public final class GarbageCollector {
 
   private Report collect() throws IOException {
     long started = System.nanoTime();
+    try {
+      return sweep(started);
+    } finally {
+      synchronized (this) {
+        lastStarted = started;
+        lastTook = System.nanoTime() - started;
+      }
+    }
+  }
+
+  private Report sweep(long started) throws IOException {
     Instant now = Instant.now();
     MetadataCollector.Sweep sweep = metadata.collector().sweep(now);
     EventPublisher events = publisher;

@@ -19,6 +19,7 @@ import dev.jctr.metadata.store.StoreFixtures;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -165,6 +166,21 @@ class GarbageCollectorTest {
         && snapshots().isEmpty() && backend.snapshots.isEmpty()
         && !exists(manifest) && !exists(layer));
     assertTrue(exists(pinned) && exists(leased));
+  }
+
+  @Test
+  void scheduledRunsTakeAtMostTwoPercentOfTheTime() {
+    Duration delay = GarbageCollector.DELAY;
+    long ms = 1_000_000L;
+    // no run yet, or a short one long ago: the usual delay
+    assertEquals(100, GarbageCollector.delayMillis(delay, 0, 0, 5_000 * ms));
+    assertEquals(100, GarbageCollector.delayMillis(delay, 0, 1 * ms, 5_000 * ms));
+    // a run of 20 ms that began 10 ms ago: the next begins 1 s after it
+    assertEquals(990, GarbageCollector.delayMillis(delay, 1_000 * ms, 20 * ms, 1_010 * ms));
+    // half of that pause already over
+    assertEquals(490, GarbageCollector.delayMillis(delay, 1_000 * ms, 20 * ms, 1_510 * ms));
+    // a run of 500 ms: at most two seconds' pause
+    assertEquals(2_000, GarbageCollector.delayMillis(delay, 1_000 * ms, 500 * ms, 1_500 * ms));
   }
 
   @Test
