@@ -28,13 +28,24 @@ final class CriImages {
 
   private final ImageCatalog catalog;
   private final String arch;
+  /**
+   * What a manifest or index digest resolved to. Content is immutable by digest, so a digest
+   * is read and parsed once, not on every pod and container start (a few hundred at most).
+   */
+  private final Map<String, Resolved> resolvedByDigest = java.util.Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Resolved> eldest) {
+          return size() > 256;
+        }
+      });
 
   CriImages(ImageCatalog catalog) {
     this.catalog = catalog;
     this.arch = System.getProperty("os.arch").equals("aarch64") ? "arm64" : "amd64";
   }
 
-  /** What one image config resolves to. */
+  /** What one image config resolves to; {@code config} is shared: read it, never change it. */
   record Resolved(String configDigest, long size, JsonObject config) {}
 
   /** An image as containers use it: a record's name, its config, its top layer's chain id. */
@@ -89,7 +100,7 @@ final class CriImages {
     Image record = catalog.get(NAMESPACE, name);
     Resolved resolved = resolve(record);
     return new Usable(record.getName(), resolved.configDigest(), chainId(resolved.config()),
-        resolved.config());
+        resolved.config().deepCopy());
   }
 
   /** A CRI image (from {@link #find}) as containers use it, by its first record. */
@@ -125,6 +136,16 @@ final class CriImages {
   }
 
   private Resolved resolve(String digest) throws IOException {
+    Resolved known = resolvedByDigest.get(digest);
+    if (known != null) {
+      return known;
+    }
+    Resolved resolved = read(digest);
+    resolvedByDigest.put(digest, resolved);
+    return resolved;
+  }
+
+  private Resolved read(String digest) throws IOException {
     JsonObject json = json(digest);
     if (json.has("manifests")) {
       for (JsonElement child : json.getAsJsonArray("manifests")) {
