@@ -139,7 +139,7 @@ final class PodManager implements AutoCloseable {
     this.stateDir = stateDir;
     this.events = events;
     this.network = new CniNetwork(config.cniConfDir(), config.cniBinDirs(),
-        stateDir.resolve("cni"));
+        stateDir.resolve("cni"), host);
     this.specs = new PodSpecs(OomScores.ofThisProcess());
     this.exits = exchange.subscribe(List.of(
         "namespace==" + NAMESPACE + ",topic==\"/tasks/exit\"",

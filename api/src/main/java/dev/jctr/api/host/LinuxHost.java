@@ -1,7 +1,9 @@
 package dev.jctr.api.host;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The system calls the daemon's plugins need on a pod's or task's path, as calls rather than
@@ -28,4 +30,14 @@ public interface LinuxHost {
 
   /** Whether a namespace (nsfs) is mounted at {@code path}. */
   boolean isNamespacePinned(Path path);
+
+  /**
+   * Runs a program (posix_spawn(3): no helper process in between) with this process's
+   * environment plus {@code env}, its stdin read from a file and its stdout and stderr written
+   * to files (null: /dev/null), and none of the daemon's other descriptors; waits for it and
+   * returns its exit status as a shell reports it. One that runs longer than {@code timeout}
+   * is killed (FailedPrecondition).
+   */
+  int run(List<String> argv, Map<String, String> env, Path stdin, Path stdout, Path stderr,
+      Duration timeout);
 }

@@ -4,16 +4,18 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.jctr.api.host.LinuxHost;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -36,14 +38,20 @@ public final class CniNetwork {
   /** A network configuration list as loaded from the conf dir. */
   public record NetworkList(Path file, String name, String cniVersion, List<JsonObject> plugins) {}
 
+  /** How a plugin ended: its exit status and what it wrote. */
+  private record Result(int exit, String stdout, String stderr) {}
+
   private final Path confDir;
   private final List<Path> binDirs;
   private final Path cacheDir;
+  private final LinuxHost host;
 
-  public CniNetwork(Path confDir, List<Path> binDirs, Path cacheDir) {
+  /** @param cacheDir results kept for DEL, and the plugins' stdin and stdout files */
+  public CniNetwork(Path confDir, List<Path> binDirs, Path cacheDir, LinuxHost host) {
     this.confDir = confDir;
     this.binDirs = binDirs;
     this.cacheDir = cacheDir;
+    this.host = host;
   }
 
   public Path confDir() {
@@ -226,8 +234,7 @@ public final class CniNetwork {
     env.put("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=" + pod.podNamespace()
         + ";K8S_POD_NAME=" + pod.podName() + ";K8S_POD_INFRA_CONTAINER_ID=" + pod.id()
         + ";K8S_POD_UID=" + pod.podUid());
-    Commands.Result result = Commands.run(List.of(binary.toString()), env,
-        config.toString().getBytes(StandardCharsets.UTF_8), 120);
+    Result result = run(binary, env, config);
     if (result.exit() != 0) {
       String message = result.stderr().strip();
       try {
@@ -246,6 +253,36 @@ public final class CniNetwork {
       return null;
     }
     return JsonParser.parseString(result.stdout()).getAsJsonObject();
+  }
+
+  /**
+   * Runs a plugin with the network configuration as its stdin. Its streams are files, not
+   * pipes, so that the host starts it with one posix_spawn (no helper process, no reader
+   * threads): three plugins run per pod start.
+   */
+  private Result run(Path binary, Map<String, String> env, JsonObject config)
+      throws IOException {
+    Path io = Files.createDirectories(cacheDir.resolve("io"));
+    String name = UUID.randomUUID().toString();
+    Path in = io.resolve(name + ".in");
+    Path out = io.resolve(name + ".out");
+    Path err = io.resolve(name + ".err");
+    try {
+      Files.writeString(in, config.toString());
+      int exit = host.run(List.of(binary.toString()), env, in, out, err,
+          Duration.ofSeconds(120));
+      return new Result(exit, read(out), read(err));
+    } catch (RuntimeException e) {
+      throw new IOException("CNI plugin " + binary + ": " + e.getMessage(), e);
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+
+  private static String read(Path file) throws IOException {
+    return Files.exists(file) ? Files.readString(file) : "";
   }
 
   /** The pod's IPv4 (first) and other addresses from an ADD result, without prefix lengths. */

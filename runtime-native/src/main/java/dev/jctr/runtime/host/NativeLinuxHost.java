@@ -3,10 +3,13 @@ package dev.jctr.runtime.host;
 import dev.jctr.api.errors.FailedPreconditionException;
 import dev.jctr.api.host.LinuxHost;
 import dev.jctr.runtime.linux.LinuxCalls;
+import dev.jctr.runtime.linux.NativeSpawn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 
@@ -66,5 +69,12 @@ public final class NativeLinuxHost implements LinuxHost {
       return false;
     }
     return LinuxCalls.statfs(path.toString()).type() == LinuxCalls.NSFS_MAGIC;
+  }
+
+  @Override
+  public int run(List<String> argv, Map<String, String> env, Path stdin, Path stdout,
+      Path stderr, Duration timeout) {
+    return NativeSpawn.run(argv, env, new NativeSpawn.Stdio(stdin, stdout, stderr, false),
+        Math.max(1, timeout.toSeconds()));
   }
 }

@@ -40,4 +40,30 @@ public interface LibC {
   int mkfifo(String path, int mode);
 
   int poll(@jnr.ffi.annotations.In @Out byte[] fds, long count, int timeoutMillis);
+
+  int posix_spawn_file_actions_init(jnr.ffi.Pointer actions);
+
+  int posix_spawn_file_actions_addopen(jnr.ffi.Pointer actions, int fd, String path, int flags,
+      int mode);
+
+  int posix_spawn_file_actions_addclosefrom_np(jnr.ffi.Pointer actions, int from);
+
+  int posix_spawn_file_actions_destroy(jnr.ffi.Pointer actions);
+
+  int posix_spawnattr_init(jnr.ffi.Pointer attributes);
+
+  int posix_spawnattr_setflags(jnr.ffi.Pointer attributes, short flags);
+
+  int posix_spawnattr_setsigmask(jnr.ffi.Pointer attributes, jnr.ffi.Pointer mask);
+
+  int posix_spawnattr_setsigdefault(jnr.ffi.Pointer attributes, jnr.ffi.Pointer signals);
+
+  int posix_spawnattr_destroy(jnr.ffi.Pointer attributes);
+
+  int sigemptyset(jnr.ffi.Pointer set);
+
+  int sigfillset(jnr.ffi.Pointer set);
+
+  int posix_spawn(@Out int[] pid, String path, jnr.ffi.Pointer actions,
+      jnr.ffi.Pointer attributes, jnr.ffi.Pointer argv, jnr.ffi.Pointer envp);
 }

@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.jctr.api.errors.FailedPreconditionException;
 import dev.jctr.api.errors.NotFoundException;
 import dev.jctr.api.runtime.OciRuntime;
+import dev.jctr.runtime.linux.NativeSpawn;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -165,22 +166,11 @@ public final class RuncRuntime implements OciRuntime {
         // stdio for the container: its output fifos; runc's own output goes to a file (or
         // nowhere) and its errors to the JSON log, so that neither mixes with the container's
         boolean forContainer = stdio.stdout() != null || stdio.stderr() != null;
-        ProcessBuilder builder = new ProcessBuilder(line)
-            .redirectInput(ProcessBuilder.Redirect.from(
-                stdio.stdin() != null ? stdio.stdin() : DEV_NULL))
-            .redirectOutput(stdio.stdout() != null ? ProcessBuilder.Redirect.to(stdio.stdout())
-                : out != null ? ProcessBuilder.Redirect.to(out.toFile())
-                : ProcessBuilder.Redirect.to(DEV_NULL))
-            .redirectError(stdio.stderr() != null ? ProcessBuilder.Redirect.to(stdio.stderr())
-                : ProcessBuilder.Redirect.appendTo(forContainer ? DEV_NULL : log.toFile()));
-        Process process = builder.start();
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new FailedPreconditionException(binary + " " + command[0] + " " + id
-              + " did not finish within " + TIMEOUT_SECONDS + " s");
-        }
-        if (process.exitValue() != 0) {
-          throw failure(id, command[0], lastError(log, logged), process.exitValue());
+        int exit = spawnAndWait(line, new NativeSpawn.Stdio(path(stdio.stdin()),
+            stdio.stdout() != null ? stdio.stdout().toPath() : out,
+            stdio.stderr() != null ? stdio.stderr().toPath() : forContainer ? null : log, true));
+        if (exit != 0) {
+          throw failure(id, command[0], lastError(log, logged), exit);
         }
         return out == null ? "" : Files.readString(out, StandardCharsets.UTF_8);
       } finally {
@@ -191,11 +181,46 @@ public final class RuncRuntime implements OciRuntime {
     } catch (IOException e) {
       throw new UncheckedIOException(binary + " " + command[0] + " " + id + ": "
           + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FailedPreconditionException(binary + " " + command[0] + " " + id
-          + ": interrupted");
     }
+  }
+
+  private static Path path(File file) {
+    return file == null ? null : file.toPath();
+  }
+
+  /** Whether posix_spawn(3) with closefrom (glibc 2.34+) is there; else the JDK's way. */
+  private static volatile boolean nativeSpawn = true;
+
+  /** Runs the runtime's command line; returns its exit status. */
+  private int spawnAndWait(List<String> line, NativeSpawn.Stdio stdio) throws IOException {
+    if (nativeSpawn) {
+      try {
+        return NativeSpawn.run(line, stdio, TIMEOUT_SECONDS);
+      } catch (LinkageError e) {
+        nativeSpawn = false;
+      }
+    }
+    Process process = new ProcessBuilder(line)
+        .redirectInput(redirect(stdio.stdin(), false))
+        .redirectOutput(redirect(stdio.stdout(), false))
+        .redirectError(redirect(stdio.stderr(), stdio.appendStderr())).start();
+    try {
+      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new FailedPreconditionException(String.join(" ", line) + " did not finish"
+            + " within " + TIMEOUT_SECONDS + " s");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new FailedPreconditionException(String.join(" ", line) + ": interrupted");
+    }
+    return process.exitValue();
+  }
+
+  private static ProcessBuilder.Redirect redirect(Path file, boolean append) {
+    File target = file == null ? DEV_NULL : file.toFile();
+    return append ? ProcessBuilder.Redirect.appendTo(target) : ProcessBuilder.Redirect.to(target);
   }
 
   private RuntimeException failure(String id, String command, String message, int exit) {
