@@ -104,12 +104,18 @@ public final class RuncRuntime implements OciRuntime {
     }
   }
 
+  /** Deletes the container, and with it its log (a failed delete keeps it to be read). */
   @Override
   public void delete(String id, boolean force) {
     if (force) {
       run(id, "delete", "--force", id);
     } else {
       run(id, "delete", id);
+    }
+    try {
+      Files.deleteIfExists(root.resolve(id + ".log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("removing " + root.resolve(id + ".log"), e);
     }
   }
 

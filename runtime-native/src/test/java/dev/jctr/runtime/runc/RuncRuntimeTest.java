@@ -1,6 +1,7 @@
 package dev.jctr.runtime.runc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,6 +103,8 @@ class RuncRuntimeTest {
     } finally {
       runtime.delete(id, true);
     }
+    assertFalse(Files.exists(dir.resolve(name + "-root").resolve(id + ".log")),
+        "its log goes with it");
     NotFoundException gone = assertThrows(NotFoundException.class, () -> runtime.state(id));
     assertTrue(gone.getMessage().contains(id), gone.getMessage());
   }
