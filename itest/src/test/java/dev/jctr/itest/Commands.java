@@ -53,21 +53,4 @@ final class Commands {
     throw new AssertionError(name + " is not installed; these tests need it:"
         + " apt-get install -y " + debianPackage + " (scripts/install-deps.sh does this)");
   }
-
-  /**
-   * crun's path, or a failure that says why it cannot run here: not installed, or a hybrid
-   * cgroup host whose cgroup2 still holds controllers, which crun refuses ("cgroups in hybrid
-   * mode not supported").
-   */
-  static String requireCrun() throws IOException {
-    String crun = requireTool("crun", "crun");
-    Path controllers = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
-    if (Files.exists(controllers) && !Files.readString(controllers).isBlank()) {
-      throw new AssertionError("crun refuses this hybrid cgroup host: cgroup2 at"
-          + " /sys/fs/cgroup/unified holds " + Files.readString(controllers).strip()
-          + "; run scripts/prepare-cgroups.sh as root (scripts/test.sh does), which mounts"
-          + " them as cgroup v1 hierarchies");
-    }
-    return crun;
-  }
 }

@@ -1,7 +1,6 @@
 package dev.jctr.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -309,7 +307,7 @@ class JctrShimProcessTest {
    */
   @Test
   void crunRunsContainersThroughTheJctrShim() throws Exception {
-    String crun = Commands.requireCrun();
+    String crun = Crun.require();
     String ns = "crun";
     CommandResult seven = daemon.jctr("-n", ns, "run", "--rm", "--runc-binary", "crun",
         "busybox", "j1", "sh", "-c", "echo hi; exit 7");
@@ -321,7 +319,7 @@ class JctrShimProcessTest {
         "1000").requireSuccess("jctr run -d --runc-binary crun");
     try {
       long pid = pid(daemon.jctr("-n", ns, "tasks", "ls").stdout(), "j2");
-      assertRunByCrun(crun, jctrShimRuncRoot(ns), "j2", pid);
+      Crun.assertRunning(crun, Crun.jctrShimRoot(shared, ns), "j2", pid);
       // Debian's ctr execs in it: crun exec, through the same shim
       CommandResult exec = ctr(daemon.socket(), "-n", ns, "tasks", "exec", "--exec-id", "e1",
           "j2", "sh", "-c", "echo exec-$((6*7))");
@@ -335,7 +333,7 @@ class JctrShimProcessTest {
   /** Debian's ctr with --runc-binary crun: the runc shim jctrd starts runs crun. */
   @Test
   void crunRunsContainersThroughTheRuncShim() throws Exception {
-    String crun = Commands.requireCrun();
+    String crun = Crun.require();
     Commands.requireTool("containerd-shim-runc-v2", "containerd");
     String ns = "crun";
     CommandResult hi = ctr(daemon.socket(), "-n", ns, "run", "--rm", "--runtime",
@@ -348,33 +346,11 @@ class JctrShimProcessTest {
     try {
       long pid = pid(ctr(daemon.socket(), "-n", ns, "tasks", "ls").stdout(), "r2");
       // jctrd gives the runc shim the root <state>/runc, under which it adds the namespace
-      assertRunByCrun(crun, shared.resolve("state/runc").resolve(ns), "r2", pid);
+      Crun.assertRunning(crun, shared.resolve("state/runc").resolve(ns), "r2", pid);
     } finally {
       removeTask(ns, "r2");
     }
     TasksProcessTest.assertNothingLeft(shared, ns, "r2");
-  }
-
-  /**
-   * crun's own state of the container, read by crun from {@code root}, says running with the
-   * task's pid. runc keeps a state.json where crun keeps its status file, and neither reads
-   * the other's, so this is crun's container.
-   */
-  private static void assertRunByCrun(String crun, Path root, String id, long pid) {
-    String state = Commands.run(COMMAND, List.of(crun, "--root", root.toString(), "state", id))
-        .requireSuccess("crun --root " + root + " state " + id).stdout();
-    assertTrue(state.matches("(?s).*\"status\"\\s*:\\s*\"running\".*"), state);
-    assertTrue(state.matches("(?s).*\"pid\"\\s*:\\s*" + pid + "\\b.*"), state);
-    assertFalse(Files.exists(root.resolve(id).resolve("state.json")), "runc's state file");
-  }
-
-  /** jctr's shims keep runtime state under {@code <JCTR_SHIM_RUN>/runc/<daemon key>/<ns>}. */
-  private static Path jctrShimRuncRoot(String ns) throws Exception {
-    try (Stream<Path> keys = Files.list(shared.resolve("state/s/runc"))) {
-      List<Path> roots = keys.map(key -> key.resolve(ns)).filter(Files::isDirectory).toList();
-      assertEquals(1, roots.size(), "one runc root for this daemon's shims: " + roots);
-      return roots.get(0);
-    }
   }
 
   /** Kills a detached task (whatever its runtime) and removes it and its container. */
