@@ -14,10 +14,11 @@ import dev.jctr.api.runtime.OciRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The driver against Debian's real runc and crun, as root, with a busybox root filesystem. On a
@@ -68,20 +69,11 @@ class RuncRuntimeTest {
     return bundle;
   }
 
-  @Test
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
   @Timeout(120)
-  void runcCreatesStartsListsKillsAndDeletesAContainer() throws Exception {
-    lifecycle(require("runc"));
-  }
-
-  @Test
-  @Timeout(120)
-  void crunCreatesStartsListsKillsAndDeletesAContainer() throws Exception {
-    lifecycle(require("crun"));
-  }
-
-  private void lifecycle(String binary) throws Exception {
-    String name = Path.of(binary).getFileName().toString();
+  void createsStartsListsKillsAndDeletesAContainer(String name) throws Exception {
+    String binary = require(name);
     RuncRuntime runtime = new RuncRuntime(binary, dir.resolve(name + "-root"));
     String id = "jctr-" + name + "-" + ProcessHandle.current().pid();
     Path bundle = bundle(name + "-bundle", "sleep", "60");
@@ -109,21 +101,12 @@ class RuncRuntimeTest {
     assertTrue(gone.getMessage().contains(id), gone.getMessage());
   }
 
-  @Test
-  @Timeout(120)
-  void aFailureCarriesRuncsOwnMessage() throws Exception {
-    failure(require("runc"));
-  }
-
-  @Test
-  @Timeout(120)
-  void aFailureCarriesCrunsOwnMessage() throws Exception {
-    failure(require("crun"));
-  }
-
   /** A process the runtime cannot start, and a container it never made. */
-  private void failure(String binary) throws Exception {
-    String name = Path.of(binary).getFileName().toString();
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
+  @Timeout(120)
+  void aFailureCarriesTheRuntimesOwnMessage(String name) throws Exception {
+    String binary = require(name);
     RuncRuntime runtime = new RuncRuntime(binary, dir.resolve(name + "-root"));
     Path bundle = bundle(name + "-broken", "/no/such/program");
     String id = "jctr-broken-" + name + "-" + ProcessHandle.current().pid();
