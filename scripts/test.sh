@@ -7,4 +7,5 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: the tests mount filesystems and run containers; run them as root." >&2
   exit 1
 fi
+scripts/prepare-cgroups.sh # crun's tests need it on a hybrid cgroup host
 exec scripts/build.sh verify "$@"

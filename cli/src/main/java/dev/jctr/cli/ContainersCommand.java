@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.FieldMask;
+import dev.jctr.api.proto.containerd.runc.options.Options;
 import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc;
 import dev.jctr.api.proto.containerd.services.containers.v1.CreateContainerRequest;
@@ -27,6 +28,11 @@ final class ContainersCommand {
   /** The runtime ctr and the kubelet use when none is named. */
   static final String DEFAULT_RUNTIME = "io.containerd.runc.v2";
 
+  /** ctr's option: the OCI runtime binary (crun, a runc elsewhere) the shim is to run. */
+  static final Option RUNC_BINARY = Option.value("NAME",
+      "OCI runtime binary for the shim, e.g. crun (default: the shim's runc)", "--runc-binary")
+      .withDefault("");
+
   private ContainersCommand() {}
 
   static Command command() {
@@ -45,6 +51,7 @@ final class ContainersCommand {
                 .option(Option.value("REF", "image reference", "--image").withDefault(""))
                 .option(Option.value("NAME", "runtime", "--runtime")
                     .withDefault(DEFAULT_RUNTIME))
+                .option(RUNC_BINARY)
                 .option(Option.value("NAME", "snapshotter", "--snapshotter").withDefault(""))
                 .option(Option.value("KEY", "snapshot key", "--snapshot-key").withDefault(""))
                 .option(Option.value("KEY=VALUE", "a label; repeatable", "--label"))
@@ -94,11 +101,25 @@ final class ContainersCommand {
         .setSnapshotKey(args.value("--snapshot-key"))
         .putAllLabels(LabelArgs.parse(args.command(), args.values("--label")))
         .setSpec(minimalSpec(List.of(args.value("--args").split(","))));
-    container.getRuntimeBuilder().setName(args.value("--runtime"));
+    container.setRuntime(runtime(args));
     Container created = root.call(ContainersGrpc.getCreateMethod(),
         CreateContainerRequest.newBuilder().setContainer(container).build()).getContainer();
     root.out().println(created.getId());
     return 0;
+  }
+
+  /**
+   * The runtime {@code --runtime} names, with {@code --runc-binary} as the runc options
+   * ({@code containerd.runc.v1.Options}) that both the runc shim and jctr's read.
+   */
+  static Container.Runtime runtime(Parsed args) {
+    Container.Runtime.Builder runtime = Container.Runtime.newBuilder()
+        .setName(args.value("--runtime"));
+    String binary = args.value("--runc-binary");
+    if (!binary.isEmpty()) {
+      runtime.setOptions(TypeUrls.pack(Options.newBuilder().setBinaryName(binary).build()));
+    }
+    return runtime.build();
   }
 
   private static int label(Jctr root, Parsed args) {

@@ -65,6 +65,7 @@ final class RunCommand {
         .option(Option.value("BYTES", "memory limit in bytes", "--memory").withDefault("0"))
         .option(Option.value("DIR", "working directory", "--cwd").withDefault(""))
         .option(Option.value("NAME", "runtime", "--runtime").withDefault(DEFAULT_RUNTIME))
+        .option(ContainersCommand.RUNC_BINARY)
         .option(Option.value("NAME", "snapshotter", "--snapshotter").withDefault("overlayfs"))
         .positional("IMAGE", "the image, e.g. busybox")
         .positional("ID", "the new container's id")
@@ -110,7 +111,7 @@ final class RunCommand {
           .setSnapshotter(snapshotter).setSnapshotKey(id)
           .setSpec(Any.newBuilder().setTypeUrl(TypeUrls.OCI_SPEC)
               .setValue(ByteString.copyFromUtf8(spec.toString())));
-      container.getRuntimeBuilder().setName(args.value("--runtime"));
+      container.setRuntime(ContainersCommand.runtime(args));
       root.call(ContainersGrpc.getCreateMethod(), CreateContainerRequest.newBuilder()
           .setContainer(container).build());
     } catch (RuntimeException e) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.jctr.api.proto.containerd.runc.options.Options;
+import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -79,6 +81,24 @@ class RunCommandTest {
     assertThrows(IllegalArgumentException.class, () -> OciSpecs.parseMount("src=/a,dst=b"));
     assertThrows(IllegalArgumentException.class, () -> OciSpecs.parseMount("src=/a"));
     assertThrows(IllegalArgumentException.class, () -> OciSpecs.parseMount("bogus=1,dst=/b"));
+  }
+
+  @Test
+  void runcBinaryBecomesTheRuncOptionsOfTheContainersRuntime() throws Exception {
+    for (String[] command : List.of(
+        new String[] {"run", "--runc-binary", "crun", "busybox", "c1"},
+        new String[] {"containers", "create", "--runtime", "io.containerd.jctr.v2",
+            "--runc-binary", "crun", "c1"})) {
+      Container.Runtime runtime = ContainersCommand.runtime(Parsed.parse(Jctr.commands(),
+          command));
+      assertEquals("io.containerd.jctr.v2", runtime.getName());
+      assertEquals("containerd.runc.v1.Options", runtime.getOptions().getTypeUrl());
+      assertEquals("crun", Options.parseFrom(runtime.getOptions().getValue()).getBinaryName());
+    }
+    Container.Runtime plain = ContainersCommand.runtime(Parsed.parse(Jctr.commands(),
+        new String[] {"run", "busybox", "c1"}));
+    assertEquals(RunCommand.DEFAULT_RUNTIME, plain.getName());
+    assertFalse(plain.hasOptions(), "no options unless asked: the shim's default runc");
   }
 
   @Test

@@ -70,7 +70,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The kubelet's pod lifecycle over jctrd's socket with the project's generated CRI client,
  * real runc, overlayfs and Debian's CNI plugins (bridge, host-local, portmap, loopback):
  * pods on a bridge reach each other, a host port reaches a pod, ExecSync, CRI logs and their
- * reopening, stats, resources, idempotent stop/remove, bad input, and a daemon restart.
+ * reopening, stats, resources, idempotent stop/remove, bad input, a daemon restart, and a
+ * runtime handler whose runc options run its pods on crun.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CriPodsProcessTest {
@@ -118,6 +119,10 @@ class CriPodsProcessTest {
         [plugins."io.containerd.grpc.v1.cri".cni]
           conf_dir = "%s"
           bin_dir = "/usr/lib/cni"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+          runtime_type = "io.containerd.jctr.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+          BinaryName = "crun"
         """.formatted(netd));
     Path images = Files.createDirectories(shared.resolve("images"));
     Path pause = Distribution.pauseImage(images);
@@ -654,6 +659,32 @@ class CriPodsProcessTest {
     StatusRuntimeException nothing = assertThrows(StatusRuntimeException.class, () ->
         runtime.attach(AttachRequest.newBuilder().setContainerId(quiet).build()));
     assertEquals(Status.Code.INVALID_ARGUMENT, nothing.getStatus().getCode());
+
+    runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertNothingLeft();
+  }
+
+  /**
+   * Runtime handler "crun" (config.toml: jctr's shim, options BinaryName = "crun"): the pod's
+   * sandbox and its containers run on crun, and ExecSync execs through it.
+   */
+  @Test
+  @Order(5)
+  void aHandlersBinaryNameRunsItsPodOnCrun() throws Exception {
+    String crun = Crun.require();
+    ImageServiceGrpc.newBlockingStub(client.channel()).pullImage(PullImageRequest.newBuilder()
+        .setImage(ImageSpec.newBuilder().setImage(busybox)).build()); // a no-op after test 1
+    PodSandboxConfig config = pod("crun", "uid-crun").build();
+    String pod = runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config)
+        .setRuntimeHandler("crun").build()).getPodSandboxId();
+    String box = create(pod, config, container("sleeper", "sleep", "3600").build());
+    runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(box).build());
+    Path root = Crun.jctrShimRoot(shared, "k8s.io");
+    Crun.assertRunning(crun, root, pod, 0);
+    Crun.assertRunning(crun, root, box, 0);
+    assertEquals("on-crun", exec(box, 10, "echo", "on-crun").getStdout().toStringUtf8()
+        .strip());
 
     runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());

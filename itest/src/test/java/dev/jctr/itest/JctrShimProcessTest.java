@@ -19,13 +19,16 @@ import org.junit.jupiter.api.io.TempDir;
  * jctr's own shim, {@code containerd-shim-jctr-v2} (runtime io.containerd.jctr.v2, jctr run's
  * default): {@code jctr run} prints the container's output and exits with its code; tasks of a
  * namespace share one shim, which reaps them and reports each exit; exec; Debian's ctr and
- * Debian's containerd drive the same shim.
+ * Debian's containerd drive the same shim. crun instead of runc, per container, through this
+ * shim and through Debian's runc shim.
  */
 class JctrShimProcessTest {
 
   private static final Duration READY = Duration.ofSeconds(20);
   private static final Duration COMMAND = Duration.ofSeconds(60);
   private static final String JCTR_RUNTIME = "io.containerd.jctr.v2";
+  private static final String RUNC_RUNTIME = "io.containerd.runc.v2";
+  private static final String IMAGE = "docker.io/library/busybox:latest";
 
   @TempDir static Path shared;
   private static DaemonProcess daemon;
@@ -38,7 +41,7 @@ class JctrShimProcessTest {
     Commands.requireTool("runc", "runc");
     image = Distribution.busyboxImage(Files.createDirectories(shared.resolve("image")));
     daemon = DaemonProcess.start(shared).awaitReady(READY).awaitServing(READY, "images", "ls");
-    for (String ns : List.of("default", "group")) {
+    for (String ns : List.of("default", "group", "crun")) {
       daemon.jctr("-n", ns, "images", "import", image.toString()).requireSuccess("import");
     }
   }
@@ -295,6 +298,67 @@ class JctrShimProcessTest {
     assertEquals(137, response.getExitStatus());
     long now = java.time.Instant.now().getEpochSecond();
     assertTrue(Math.abs(response.getExitedAt().getSeconds() - now) < 60, response.toString());
+  }
+
+  /**
+   * {@code jctr run --runc-binary crun}: the container's runc options name crun, and jctr's
+   * shim runs it. (Debian's ctr refuses --runc-binary with any runtime but
+   * io.containerd.runc.v2, so ctr's case is the runc shim's, below.)
+   */
+  @Test
+  void crunRunsContainersThroughTheJctrShim() throws Exception {
+    String crun = Crun.require();
+    String ns = "crun";
+    CommandResult seven = daemon.jctr("-n", ns, "run", "--rm", "--runc-binary", "crun",
+        "busybox", "j1", "sh", "-c", "echo hi; exit 7");
+    assertEquals(7, seven.exitCode(), seven.toString());
+    assertEquals("hi", seven.stdout().strip());
+    TasksProcessTest.assertNothingLeft(shared, ns, "j1");
+
+    daemon.jctr("-n", ns, "run", "-d", "--runc-binary", "crun", "busybox", "j2", "sleep",
+        "1000").requireSuccess("jctr run -d --runc-binary crun");
+    try {
+      long pid = pid(daemon.jctr("-n", ns, "tasks", "ls").stdout(), "j2");
+      Crun.assertRunning(crun, Crun.jctrShimRoot(shared, ns), "j2", pid);
+      // Debian's ctr execs in it: crun exec, through the same shim
+      CommandResult exec = ctr(daemon.socket(), "-n", ns, "tasks", "exec", "--exec-id", "e1",
+          "j2", "sh", "-c", "echo exec-$((6*7))");
+      assertEquals("exec-42", exec.requireSuccess("ctr tasks exec").stdout().strip());
+    } finally {
+      removeTask(ns, "j2");
+    }
+    TasksProcessTest.assertNothingLeft(shared, ns, "j2");
+  }
+
+  /** Debian's ctr with --runc-binary crun: the runc shim jctrd starts runs crun. */
+  @Test
+  void crunRunsContainersThroughTheRuncShim() throws Exception {
+    String crun = Crun.require();
+    Commands.requireTool("containerd-shim-runc-v2", "containerd");
+    String ns = "crun";
+    CommandResult hi = ctr(daemon.socket(), "-n", ns, "run", "--rm", "--runtime",
+        RUNC_RUNTIME, "--runc-binary", "crun", IMAGE, "r1", "echo", "hi");
+    assertEquals("hi", hi.requireSuccess("ctr run --runc-binary crun").stdout().strip());
+    TasksProcessTest.assertNothingLeft(shared, ns, "r1");
+
+    ctr(daemon.socket(), "-n", ns, "run", "-d", "--runtime", RUNC_RUNTIME, "--runc-binary",
+        "crun", IMAGE, "r2", "sleep", "1000").requireSuccess("ctr run -d --runc-binary crun");
+    try {
+      long pid = pid(ctr(daemon.socket(), "-n", ns, "tasks", "ls").stdout(), "r2");
+      // jctrd gives the runc shim the root <state>/runc, under which it adds the namespace
+      Crun.assertRunning(crun, shared.resolve("state/runc").resolve(ns), "r2", pid);
+    } finally {
+      removeTask(ns, "r2");
+    }
+    TasksProcessTest.assertNothingLeft(shared, ns, "r2");
+  }
+
+  /** Kills a detached task (whatever its runtime) and removes it and its container. */
+  private static void removeTask(String ns, String id) throws Exception {
+    daemon.jctr("-n", ns, "tasks", "kill", "-a", "-s", "KILL", id);
+    TaskListings.await(() -> daemon.jctr("-n", ns, "tasks", "ls").stdout(), id, "STOPPED");
+    daemon.jctr("-n", ns, "tasks", "rm", id).requireSuccess("tasks rm " + id);
+    ctr(daemon.socket(), "-n", ns, "containers", "rm", id).requireSuccess("containers rm " + id);
   }
 
   private static CommandResult ctr(Path socket, String... args) {

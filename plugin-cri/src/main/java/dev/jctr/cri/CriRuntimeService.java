@@ -309,7 +309,7 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
       }
     }
     if (request.getVerbose()) {
-      status.putInfo("info", CriMessages.info(sandbox, sandbox.runtime()).toString());
+      status.putInfo("info", CriMessages.info(sandbox, sandbox.runtime().getName()).toString());
     }
     reply(response, status.build());
   }

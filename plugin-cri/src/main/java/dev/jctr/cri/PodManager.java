@@ -253,7 +253,7 @@ final class PodManager implements AutoCloseable {
       throw new InvalidArgumentException("pod sandbox config needs metadata with name,"
           + " namespace and uid");
     }
-    String runtime = config.runtimeOf(handler);
+    Container.Runtime runtime = config.runtimeOf(handler);
     String name = meta.getName() + "_" + meta.getNamespace() + "_" + meta.getUid() + "_"
         + meta.getAttempt();
     String id = newId();
@@ -433,15 +433,16 @@ final class PodManager implements AutoCloseable {
     return mounts;
   }
 
-  private void createContainerRecord(String id, String image, String runtime, JsonObject spec,
-      Map<String, String> labels, String extension, ByteString metadata, Deque<Cleanup> undo) {
+  private void createContainerRecord(String id, String image, Container.Runtime runtime,
+      JsonObject spec, Map<String, String> labels, String extension, ByteString metadata,
+      Deque<Cleanup> undo) {
     Container.Builder record = Container.newBuilder().setId(id).setImage(image)
         .putAllLabels(labels).setSnapshotter(config.snapshotter()).setSnapshotKey(id)
         .setSpec(Any.newBuilder().setTypeUrl(TypeUrls.OCI_SPEC)
             .setValue(ByteString.copyFromUtf8(spec.toString())))
         .putExtensions(extension, Any.newBuilder().setTypeUrl("jctr.dev/cri/" + extension)
-            .setValue(metadata).build());
-    record.getRuntimeBuilder().setName(runtime);
+            .setValue(metadata).build())
+        .setRuntime(runtime);
     api.containers().create(CreateContainerRequest.newBuilder().setContainer(record).build());
     undo.push(() -> LocalApi.ignoringNotFound(() -> api.containers().delete(
         DeleteContainerRequest.newBuilder().setId(id).build())));

@@ -2,7 +2,9 @@ package dev.jctr.cri.store;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.jctr.api.proto.containerd.services.containers.v1.Container;
 import dev.jctr.api.proto.cri.v1.PodSandboxConfig;
 import dev.jctr.api.proto.cri.v1.PodSandboxState;
 import java.io.IOException;
@@ -23,7 +25,7 @@ public final class PodSandbox {
   private final String name;
   private final PodSandboxConfig config;
   private final String runtimeHandler;
-  private final String runtime;
+  private final Container.Runtime runtime;
   private final long createdAt;
   private final String cgroupParent;
   private final Path dir;
@@ -34,7 +36,7 @@ public final class PodSandbox {
   private String image;
 
   public PodSandbox(String id, String name, PodSandboxConfig config, String runtimeHandler,
-      String runtime, long createdAt, String cgroupParent, Path dir) {
+      Container.Runtime runtime, long createdAt, String cgroupParent, Path dir) {
     this.id = id;
     this.name = name;
     this.config = config;
@@ -61,7 +63,8 @@ public final class PodSandbox {
     return runtimeHandler;
   }
 
-  public String runtime() {
+  /** The runtime its containers run on: the shim's name and its options (a runc binary). */
+  public Container.Runtime runtime() {
     return runtime;
   }
 
@@ -131,7 +134,9 @@ public final class PodSandbox {
     json.addProperty("name", name);
     json.addProperty("config", Base64.getEncoder().encodeToString(config.toByteArray()));
     json.addProperty("runtimeHandler", runtimeHandler);
-    json.addProperty("runtime", runtime);
+    json.addProperty("runtime", runtime.getName());
+    json.addProperty("runtimeOptions", runtime.hasOptions()
+        ? Base64.getEncoder().encodeToString(runtime.getOptions().toByteArray()) : "");
     json.addProperty("createdAt", createdAt);
     json.addProperty("cgroupParent", cgroupParent);
     json.addProperty("netns", netns == null ? "" : netns);
@@ -151,7 +156,7 @@ public final class PodSandbox {
           json.get("name").getAsString(),
           PodSandboxConfig.parseFrom(Base64.getDecoder().decode(json.get("config")
               .getAsString())), json.get("runtimeHandler").getAsString(),
-          json.get("runtime").getAsString(), json.get("createdAt").getAsLong(),
+          runtime(json), json.get("createdAt").getAsLong(),
           json.get("cgroupParent").getAsString(), dir);
       String netns = json.get("netns").getAsString();
       sandbox.netns = netns.isEmpty() ? null : netns;
@@ -165,5 +170,17 @@ public final class PodSandbox {
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new IOException("sandbox record in " + dir + " is damaged: " + e.getMessage(), e);
     }
+  }
+
+  /** The saved runtime; records saved before runtimes had options have none. */
+  private static Container.Runtime runtime(JsonObject json)
+      throws InvalidProtocolBufferException {
+    Container.Runtime.Builder runtime = Container.Runtime.newBuilder()
+        .setName(json.get("runtime").getAsString());
+    String options = json.has("runtimeOptions") ? json.get("runtimeOptions").getAsString() : "";
+    if (!options.isEmpty()) {
+      runtime.setOptions(Any.parseFrom(Base64.getDecoder().decode(options)));
+    }
+    return runtime.build();
   }
 }

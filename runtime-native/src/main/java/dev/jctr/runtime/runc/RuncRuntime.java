@@ -105,12 +105,18 @@ public final class RuncRuntime implements OciRuntime {
     }
   }
 
+  /** Deletes the container, and with it its log (a failed delete keeps it to be read). */
   @Override
   public void delete(String id, boolean force) {
     if (force) {
       run(id, "delete", "--force", id);
     } else {
       run(id, "delete", id);
+    }
+    try {
+      Files.deleteIfExists(root.resolve(id + ".log"));
+    } catch (IOException e) {
+      // the container is gone, which is what the caller asked: a stray log does not undo that
     }
   }
 
@@ -226,11 +232,20 @@ public final class RuncRuntime implements OciRuntime {
   private RuntimeException failure(String id, String command, String message, int exit) {
     String text = binary + " " + command + " " + id + ": "
         + (message.isEmpty() ? "exit status " + exit : message);
-    if (message.contains("does not exist") || message.contains("not exist")
-        || message.contains("container not found")) {
+    if (isNotFound(id, message)) {
       return new NotFoundException("container \"" + id + "\" (" + text + ")");
     }
     return new FailedPreconditionException(text);
+  }
+
+  /**
+   * runc says the container does not exist; crun names the state it cannot open under the
+   * root ("error opening file `ROOT/ID/status`: No such file or directory").
+   */
+  private boolean isNotFound(String id, String message) {
+    return message.contains("not exist") || message.contains("container not found")
+        || (message.contains(root.resolve(id).toString())
+            && message.endsWith("No such file or directory"));
   }
 
   /** The message of the last error the runtime logged (JSON lines) after {@code from}, or "". */

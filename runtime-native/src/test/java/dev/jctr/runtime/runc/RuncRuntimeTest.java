@@ -1,6 +1,7 @@
 package dev.jctr.runtime.runc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,14 +14,16 @@ import dev.jctr.api.runtime.OciRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The driver against Debian's real runc, as root, with a busybox root filesystem. (crun refuses
- * this machine's hybrid cgroup layout: "cgroups in hybrid mode not supported"; its runs wait
- * for the cgroup manager setting.)
+ * The driver against Debian's real runc and crun, as root, with a busybox root filesystem. On a
+ * hybrid cgroup host crun needs scripts/prepare-cgroups.sh first: it refuses ("cgroups in
+ * hybrid mode not supported") while the cgroup2 hierarchy holds any controller.
  */
 class RuncRuntimeTest {
 
@@ -66,14 +69,11 @@ class RuncRuntimeTest {
     return bundle;
   }
 
-  @Test
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
   @Timeout(120)
-  void runcCreatesStartsListsKillsAndDeletesAContainer() throws Exception {
-    lifecycle(require("runc"));
-  }
-
-  private void lifecycle(String binary) throws Exception {
-    String name = Path.of(binary).getFileName().toString();
+  void createsStartsListsKillsAndDeletesAContainer(String name) throws Exception {
+    String binary = require(name);
     RuncRuntime runtime = new RuncRuntime(binary, dir.resolve(name + "-root"));
     String id = "jctr-" + name + "-" + ProcessHandle.current().pid();
     Path bundle = bundle(name + "-bundle", "sleep", "60");
@@ -95,24 +95,38 @@ class RuncRuntimeTest {
     } finally {
       runtime.delete(id, true);
     }
+    assertFalse(Files.exists(dir.resolve(name + "-root").resolve(id + ".log")),
+        "its log goes with it");
     NotFoundException gone = assertThrows(NotFoundException.class, () -> runtime.state(id));
     assertTrue(gone.getMessage().contains(id), gone.getMessage());
   }
 
-  @Test
+  /** A process the runtime cannot start, and a container it never made. */
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
   @Timeout(120)
-  void aFailureCarriesRuncsOwnMessage() throws Exception {
-    RuncRuntime runtime = new RuncRuntime(require("runc"), dir.resolve("runc-root"));
-    Path bundle = bundle("broken", "/no/such/program");
-    String id = "jctr-broken-" + ProcessHandle.current().pid();
+  void aFailureCarriesTheRuntimesOwnMessage(String name) throws Exception {
+    String binary = require(name);
+    RuncRuntime runtime = new RuncRuntime(binary, dir.resolve(name + "-root"));
+    Path bundle = bundle(name + "-broken", "/no/such/program");
+    String id = "jctr-broken-" + name + "-" + ProcessHandle.current().pid();
     FailedPreconditionException failed = assertThrows(FailedPreconditionException.class,
-        () -> runtime.create(id, bundle, dir.resolve("broken.pid")));
+        () -> runtime.create(id, bundle, dir.resolve(name + "-broken.pid")));
     assertTrue(failed.getMessage().contains("/no/such/program"), failed.getMessage());
+    assertTrue(failed.getMessage().startsWith(binary + " create " + id + ": "),
+        failed.getMessage());
     try {
       runtime.delete(id, true);
     } catch (NotFoundException e) {
-      // runc cleaned up after itself
+      // the runtime cleaned up after itself
     }
-    assertThrows(NotFoundException.class, () -> runtime.kill("jctr-never-created", 9, false));
+    String ghost = "jctr-never-created";
+    List<Executable> unknown = List.of(() -> runtime.state(ghost),
+        () -> runtime.kill(ghost, 9, false), () -> runtime.start(ghost),
+        () -> runtime.delete(ghost, false), () -> runtime.ps(ghost));
+    for (Executable call : unknown) {
+      NotFoundException never = assertThrows(NotFoundException.class, call);
+      assertTrue(never.getMessage().contains(ghost), never.getMessage());
+    }
   }
 }
