@@ -7,7 +7,8 @@
 #   - at steady state: the daemon's RSS, and the summed PSS of all its shim processes
 #     (containerd: one containerd-shim-runc-v2 per pod; jctrd: one jctr shim per pod);
 #   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
-# Usage: bench/cri-bench.sh [N] [P]   (as root; default 105 pods, 10 workers)
+# Usage: bench/cri-bench.sh [N] [P] [R]   (as root; default 105 pods, 10 workers, 3 rounds:
+# each round runs containerd then jctrd, each on a fresh daemon; the summary is the median)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
 # CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims;
 # CRI_BENCH_PERF=<prefix> records a system-wide perf profile of each daemon's batch
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-105}
 workers=${2:-10}
+rounds=${3:-3}
 scripts/install-deps.sh
 . scripts/find-java.sh
 jctr_find_java
@@ -27,12 +29,12 @@ work=$(mktemp -d /tmp/jctr-cri-bench.XXXXXX)
 containerd_pid="" jctrd_pid=""
 bench() { "$JCTR_JAVA_HOME/bin/java" -cp "$dist/lib/cli/*" bench/CriBench.java "$@"; }
 cleanup() {
-  for sock in "$work/containerd/containerd.sock" "$work/jctrd/jctrd.sock"; do
+  for sock in "$work"/r*/containerd/containerd.sock "$work"/r*/jctrd/jctrd.sock; do
     [ -S "$sock" ] && bench teardown "$sock" 0 "$workers" "$work/logs" x >/dev/null 2>&1 || true
   done
   [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
   [ -n "$jctrd_pid" ] && kill "$jctrd_pid" 2>/dev/null && wait "$jctrd_pid" 2>/dev/null || true
-  for pidfile in "$work"/jctrd/state/s/*.pid; do
+  for pidfile in "$work"/r*/jctrd/state/s/*.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
   grep -o "$work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount 2>/dev/null || true
@@ -107,57 +109,81 @@ perf_stop() {
   kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
 }
 
-echo "$n pods, one busybox container each, $workers workers:"
-only=${CRI_BENCH_ONLY:-}
-# containerd first, alone on the machine
-if [ "$only" != jctrd ]; then
-mkdir -p "$work/containerd"
-netconf "$work/containerd/net.d" jctrbench1 1
-criconf "$work/containerd/config.toml" "$work/containerd/net.d"
-containerd --config "$work/containerd/config.toml" --root "$work/containerd/root" \
-  --state "$work/containerd/state" --address "$work/containerd/containerd.sock" \
-  >"$work/containerd/log" 2>&1 &
-containerd_pid=$!
-C=(ctr --address "$work/containerd/containerd.sock" -n k8s.io)
-for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
-"${C[@]}" images import "$work/pause.tar" >/dev/null
-"${C[@]}" images import "$work/busybox.tar" >/dev/null
-printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
-perf_start containerd
-printf '%-12s ' containerd; bench start "$work/containerd/containerd.sock" "$n" "$workers" "$work/logs/c" "$image"
-perf_stop
-sleep 3
-shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $work/containerd/containerd.sock" || true)
-printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
-  $(( $(rss_kib "$containerd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
-printf '%-12s CPU: daemon %s, shims %s\n' containerd "$(cpu "$containerd_pid")" "$(cpu $shims)"
-printf '%-12s ' containerd; bench teardown "$work/containerd/containerd.sock" 0 "$workers" x x
-kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true; containerd_pid=""
-fi
-[ "$only" = containerd ] && exit 0
+run_containerd() { # dir: one batch on a fresh containerd, then its teardown
+  local dir=$1
+  mkdir -p "$dir"
+  netconf "$dir/net.d" jctrbench1 1
+  criconf "$dir/config.toml" "$dir/net.d"
+  containerd --config "$dir/config.toml" --root "$dir/root" --state "$dir/state" \
+    --address "$dir/containerd.sock" >"$dir/log" 2>&1 &
+  containerd_pid=$!
+  local C=(ctr --address "$dir/containerd.sock" -n k8s.io)
+  for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+  "${C[@]}" images import "$work/pause.tar" >/dev/null
+  "${C[@]}" images import "$work/busybox.tar" >/dev/null
+  printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
+  perf_start containerd
+  printf '%-12s ' containerd
+  bench start "$dir/containerd.sock" "$n" "$workers" "$dir/logs" "$image" | tee "$dir/batch"
+  perf_stop
+  sleep 3
+  local shims
+  shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $dir/containerd.sock" || true)
+  printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
+    $(( $(rss_kib "$containerd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+  printf '%-12s CPU: daemon %s, shims %s\n' containerd "$(cpu "$containerd_pid")" "$(cpu $shims)"
+  printf '%-12s ' containerd; bench teardown "$dir/containerd.sock" 0 "$workers" x x
+  kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true; containerd_pid=""
+}
 
-mkdir -p "$work/jctrd"
-netconf "$work/jctrd/net.d" jctrbench2 2
-criconf "$work/jctrd/config.toml" "$work/jctrd/net.d"
-"$dist/bin/jctrd" --config "$work/jctrd/config.toml" --root "$work/jctrd/root" \
-  --state "$work/jctrd/state" --address "$work/jctrd/jctrd.sock" >"$work/jctrd/log" 2>&1 &
-jctrd_pid=$!
-J=(ctr --address "$work/jctrd/jctrd.sock" -n k8s.io)
-for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
-"${J[@]}" images import "$work/pause.tar" >/dev/null
-"${J[@]}" images import "$work/busybox.tar" >/dev/null
-printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
-[ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
-perf_start jctrd
-printf '%-12s ' jctrd; bench start "$work/jctrd/jctrd.sock" "$n" "$workers" "$work/logs/j" "$image"
-perf_stop
-sleep 3
-shims=$(for f in "$work"/jctrd/state/s/*.pid; do cat "$f"; echo; done)
-printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
-  $(( $(rss_kib "$jctrd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
-printf '%-12s CPU: daemon %s, shims %s\n' jctrd "$(cpu "$jctrd_pid")" "$(cpu $shims)"
-if [ -n "${CRI_BENCH_THREADS:-}" ]; then # where the CPU went, by thread name
-  echo "daemon threads:$(threads "$jctrd_pid")"
-  for s in $shims; do echo "shim $s threads:$(threads "$s")"; done
+run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims' exit
+  local dir=$1
+  mkdir -p "$dir"
+  netconf "$dir/net.d" jctrbench2 2
+  criconf "$dir/config.toml" "$dir/net.d"
+  "$dist/bin/jctrd" --config "$dir/config.toml" --root "$dir/root" --state "$dir/state" \
+    --address "$dir/jctrd.sock" >"$dir/log" 2>&1 &
+  jctrd_pid=$!
+  local J=(ctr --address "$dir/jctrd.sock" -n k8s.io)
+  for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
+  "${J[@]}" images import "$work/pause.tar" >/dev/null
+  "${J[@]}" images import "$work/busybox.tar" >/dev/null
+  printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
+  [ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
+  perf_start jctrd
+  printf '%-12s ' jctrd
+  bench start "$dir/jctrd.sock" "$n" "$workers" "$dir/logs" "$image" | tee "$dir/batch"
+  perf_stop
+  sleep 3
+  local shims
+  shims=$(for f in "$dir"/state/s/*.pid; do cat "$f"; echo; done)
+  printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
+    $(( $(rss_kib "$jctrd_pid") / 1024 )) "$(echo $shims | wc -w)" $(( $(pss_kib $shims) / 1024 ))
+  printf '%-12s CPU: daemon %s, shims %s\n' jctrd "$(cpu "$jctrd_pid")" "$(cpu $shims)"
+  if [ -n "${CRI_BENCH_THREADS:-}" ]; then # where the CPU went, by thread name
+    echo "daemon threads:$(threads "$jctrd_pid")"
+    for s in $shims; do echo "shim $s threads:$(threads "$s")"; done
+  fi
+  printf '%-12s ' jctrd; bench teardown "$dir/jctrd.sock" 0 "$workers" x x
+  kill "$jctrd_pid"; wait "$jctrd_pid" 2>/dev/null || true; jctrd_pid=""
+  for pidfile in "$dir"/state/s/*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+}
+
+total_ms() { grep -o 'total [0-9]* ms' "$1" | grep -o '[0-9]*'; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "$n pods, one busybox container each, $workers workers, $rounds round(s):"
+only=${CRI_BENCH_ONLY:-}
+for round in $(seq 1 "$rounds"); do
+  [ "$rounds" -gt 1 ] && echo "-- round $round"
+  # each daemon alone on the machine, containerd first in every round
+  [ "$only" != jctrd ] && run_containerd "$work/r$round/containerd"
+  [ "$only" != containerd ] && run_jctrd "$work/r$round/jctrd"
+done
+c=$(for f in "$work"/r*/containerd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)
+j=$(for f in "$work"/r*/jctrd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)
+if [ -n "$c" ] && [ -n "$j" ]; then
+  awk -v c="$c" -v j="$j" -v r="$rounds" 'BEGIN {printf "batch total, median of %d round(s): containerd %d ms, jctrd %d ms, ratio jctrd/containerd %.2f\n", r, c, j, j/c}'
 fi
-printf '%-12s ' jctrd; bench teardown "$work/jctrd/jctrd.sock" 0 "$workers" x x
