@@ -10,7 +10,9 @@ import dev.jctr.api.proto.cri.v1.RemovePodSandboxRequest;
 import dev.jctr.api.proto.cri.v1.RunPodSandboxRequest;
 import dev.jctr.api.proto.cri.v1.RuntimeServiceGrpc;
 import dev.jctr.api.proto.cri.v1.StartContainerRequest;
+import dev.jctr.api.proto.cri.v1.StatusRequest;
 import dev.jctr.api.proto.cri.v1.StopPodSandboxRequest;
+import dev.jctr.api.proto.cri.v1.VersionRequest;
 import dev.jctr.cli.transport.GrpcConnection;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,8 +28,11 @@ import java.util.concurrent.TimeUnit;
  * The CRI pod-start benchmark's client, for jctrd and containerd alike: {@code start} runs N
  * pods (RunPodSandbox, CreateContainer, StartContainer of one busybox container each) from P
  * kubelet-like workers at once and prints the batch's total time and the per-pod p50/p99;
- * {@code teardown} stops and removes every pod. Each worker has its own connection.
+ * {@code teardown} stops and removes every pod; {@code register} asks for Version and Status,
+ * as a kubelet does when it registers its node, before any pod. Each worker has its own
+ * connection.
  * Usage: java -cp "$dist/lib/cli/*" bench/CriBench.java start|teardown SOCKET N P LOGDIR IMAGE
+ *        java -cp "$dist/lib/cli/*" bench/CriBench.java register SOCKET
  */
 public class CriBench {
 
@@ -35,6 +40,15 @@ public class CriBench {
 
   public static void main(String[] args) throws Exception {
     Path socket = Path.of(args[1]);
+    if (args[0].equals("register")) {
+      GrpcConnection kubelet = GrpcConnection.open(socket);
+      kubelet.unary(RuntimeServiceGrpc.getVersionMethod(), VersionRequest.newBuilder()
+          .setVersion("v1").build(), Map.of(), TIMEOUT);
+      kubelet.unary(RuntimeServiceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance(),
+          Map.of(), TIMEOUT);
+      kubelet.close();
+      return;
+    }
     int pods = Integer.parseInt(args[2]);
     int workers = Integer.parseInt(args[3]);
     Path logs = Path.of(args[4]);

@@ -5,8 +5,10 @@
 #   - N pods with one busybox container each (RunPodSandbox, CreateContainer, StartContainer),
 #     started as a batch by P kubelet-like workers: total time, per-pod p50 and p99;
 #   - at steady state: the daemon's RSS, and the summed PSS of all its shim processes
-#     (containerd: one containerd-shim-runc-v2 per pod; jctrd: one jctr shim per pod);
+#     (containerd: one containerd-shim-runc-v2 per pod; jctrd: a jctr shim per pod slot);
 #   - the teardown (StopPodSandbox + RemovePodSandbox of every pod).
+# Before the images are imported each daemon is asked for Version and Status, as a kubelet
+# registering its node does (jctrd starts its pod shims then).
 # Usage: bench/cri-bench.sh [N] [P] [R]   (as root; default 105 pods, 10 workers, 3 rounds:
 # each round runs containerd then jctrd, each on a fresh daemon; the summary is the median)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
@@ -119,6 +121,7 @@ run_containerd() { # dir: one batch on a fresh containerd, then its teardown
   containerd_pid=$!
   local C=(ctr --address "$dir/containerd.sock" -n k8s.io)
   for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+  bench register "$dir/containerd.sock" # the kubelet registers its node
   "${C[@]}" images import "$work/pause.tar" >/dev/null
   "${C[@]}" images import "$work/busybox.tar" >/dev/null
   printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
@@ -146,6 +149,7 @@ run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims
   jctrd_pid=$!
   local J=(ctr --address "$dir/jctrd.sock" -n k8s.io)
   for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
+  bench register "$dir/jctrd.sock"
   "${J[@]}" images import "$work/pause.tar" >/dev/null
   "${J[@]}" images import "$work/busybox.tar" >/dev/null
   printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"

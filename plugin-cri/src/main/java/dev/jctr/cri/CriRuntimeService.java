@@ -89,6 +89,7 @@ import dev.jctr.api.proto.cri.v1.UpdateRuntimeConfigRequest;
 import dev.jctr.api.proto.cri.v1.UpdateRuntimeConfigResponse;
 import dev.jctr.api.proto.cri.v1.VersionRequest;
 import dev.jctr.api.proto.cri.v1.VersionResponse;
+import dev.jctr.api.runtime.ShimPool;
 import dev.jctr.cri.stats.CgroupStats;
 import dev.jctr.cri.streaming.StreamRequests;
 import dev.jctr.cri.streaming.StreamServer;
@@ -112,6 +113,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * CRI {@code runtime.v1.RuntimeService} on jctrd's socket: pods (a pause container in a CNI
@@ -136,6 +139,12 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   private final CriConfig config;
   private final StreamRequests requests = new StreamRequests();
   private final StreamServer streams;
+  /** Whether the default handler's pod shims were asked for, on the kubelet's first Status. */
+  private final java.util.concurrent.atomic.AtomicBoolean shimsPrestarted =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  private volatile ShimPool shimPool;
 
   @Activate
   public CriRuntimeService(@Reference DaemonChannel channel, @Reference ImageCatalog catalog,
@@ -230,8 +239,20 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
         .setRuntimeApiVersion(API_VERSION).build());
   }
 
+  /**
+   * The kubelet asks for Status as it registers the node, well before its first pod: the
+   * default handler's pod shims (JVMs, for jctr's shim) start then, not in the first pods.
+   */
+  private void prestartPodShims() {
+    ShimPool pool = shimPool;
+    if (pool != null && shimsPrestarted.compareAndSet(false, true)) {
+      pool.prestartPodShims(PodManager.NAMESPACE, config.runtimeOf("").getName());
+    }
+  }
+
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+    prestartPodShims();
     RuntimeCondition.Builder network = RuntimeCondition.newBuilder().setType("NetworkReady");
     var loaded = pods.network().network();
     if (loaded.isPresent()) {

@@ -115,6 +115,21 @@ public final class ShimBinary {
     return printed;
   }
 
+  /**
+   * Starts the shim of {@code group} (jctr's shim: "pods/N") before its first task and returns
+   * its address; an already running one just answers with it.
+   */
+  public String prestart(String namespace, String group, DaemonAddresses daemon) {
+    Result result = run(namespace, "prestart", daemon.state(), daemon, "prestart",
+        List.of("-group", group));
+    if (result.exit() != 0) {
+      throw new FailedPreconditionException("runtime \"" + runtime + "\": " + binary
+          + " prestart of " + namespace + "/" + group + " failed (exit " + result.exit()
+          + "): " + result.text().strip());
+    }
+    return result.text().strip();
+  }
+
   /** Runs {@code delete} for a shim that is gone; returns what it reports of the task. */
   public DeleteResponse delete(String namespace, String id, Path bundle, DaemonAddresses daemon) {
     Result result = run(namespace, id, bundle, daemon, "delete");
@@ -133,11 +148,15 @@ public final class ShimBinary {
 
   private Result run(String namespace, String id, Path bundle, DaemonAddresses daemon,
       String action) {
+    return run(namespace, id, bundle, daemon, action,
+        action.equals("delete") ? List.of("-bundle", bundle.toString()) : List.of());
+  }
+
+  private Result run(String namespace, String id, Path bundle, DaemonAddresses daemon,
+      String action, List<String> flags) {
     List<String> command = new ArrayList<>(List.of(binary.toString(), "-namespace", namespace,
         "-address", daemon.grpc().toString(), "-publish-binary", "/bin/true", "-id", id));
-    if (action.equals("delete")) {
-      command.addAll(List.of("-bundle", bundle.toString()));
-    }
+    command.addAll(flags);
     command.add(action);
     try {
       Path out = Files.createTempFile(bundle, ".shim-", ".out");

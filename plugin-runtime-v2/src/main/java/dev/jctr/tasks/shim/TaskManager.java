@@ -27,6 +27,7 @@ import dev.jctr.api.proto.containerd.task.v2.ShutdownRequest;
 import dev.jctr.api.proto.containerd.task.v2.StateRequest;
 import dev.jctr.api.proto.containerd.task.v2.StateResponse;
 import dev.jctr.api.proto.containerd.types.task.Status;
+import dev.jctr.api.runtime.ShimPool;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -54,10 +55,11 @@ import org.osgi.service.component.annotations.Reference;
  * finds every bundle, reconnects to the shims that still run and runs {@code delete} for the
  * dead ones, publishing the exits it missed.
  */
-@Component(service = TaskManager.class, name = "io.containerd.runtime.v2.task")
+@Component(service = {TaskManager.class, ShimPool.class},
+    name = "io.containerd.runtime.v2.task")
 @Plugin(type = PluginTypes.RUNTIME_V2, id = "task", requires = {PluginTypes.METADATA,
     PluginTypes.EVENT})
-public final class TaskManager {
+public final class TaskManager implements ShimPool {
 
   private static final Logger LOG = System.getLogger(TaskManager.class.getName());
   public static final String DEFAULT_RUNTIME = "io.containerd.jctr.v2";
@@ -232,8 +234,7 @@ public final class TaskManager {
    * one containerd-shim-jctr-v2 computes (JCTR_SHIM_POD_SLOTS, a hash of the pod's id).
    */
   private static String shimGroup(ShimBinary binary, String namespace, JsonObject spec) {
-    if (!binary.binary().getFileName().toString().equals("containerd-shim-jctr-v2")
-        || "container".equals(System.getenv("JCTR_SHIM_GROUP"))) {
+    if (!groupsPods(binary)) {
       return null;
     }
     String group = "";
@@ -245,10 +246,45 @@ public final class TaskManager {
     return binary.binary() + "\n" + namespace + "\n" + group;
   }
 
+  @Override
+  public void prestartPodShims(String namespace, String runtime) {
+    Thread.ofVirtual().name("shim-prestart").start(() -> {
+      try {
+        ShimBinary binary = ShimBinary.resolve(runtime, configuredBinaries.get(runtime),
+            searchPath);
+        int slots = podSlots(System.getenv("JCTR_SHIM_POD_SLOTS"));
+        if (!groupsPods(binary) || slots == 0) {
+          return;
+        }
+        for (int slot = 0; slot < slots; slot++) {
+          String group = binary.binary() + "\n" + namespace + "\npods/" + slot;
+          if (!groupShims.containsKey(group)) {
+            groupShims.put(group, binary.prestart(namespace, "pods/" + slot, daemon));
+          }
+        }
+        LOG.log(Level.INFO, "{0} pod shims of namespace {1} started ahead of their pods",
+            slots, namespace);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "pod shims of namespace " + namespace + " not started ahead: "
+            + e.getMessage());
+      }
+    });
+  }
+
+  /** Whether {@code binary} is jctr's shim, grouping a namespace's pods into slots. */
+  private static boolean groupsPods(ShimBinary binary) {
+    return binary.binary().getFileName().toString().equals("containerd-shim-jctr-v2")
+        && !"container".equals(System.getenv("JCTR_SHIM_GROUP"));
+  }
+
+  /** JCTR_SHIM_POD_SLOTS: anything but digits means the default, 4, as in the script. */
+  private static int podSlots(String slots) {
+    return slots != null && slots.matches("[0-9]{1,6}") ? Integer.parseInt(slots) : 4;
+  }
+
   /** The shim group of pod {@code sandboxId}: "pods/N" of {@code slots} (4), or its own. */
   static String podGroup(String sandboxId, String slots) {
-    // anything but digits means the default, as in the script
-    int count = slots != null && slots.matches("[0-9]{1,6}") ? Integer.parseInt(slots) : 4;
+    int count = podSlots(slots);
     if (count == 0) {
       return "sandbox/" + sandboxId;
     }
