@@ -267,6 +267,15 @@ class CriPodsProcessTest {
         .build()).getStatus().getState();
   }
 
+  /** How many of the daemon's jctr shims serve pod slots (pid files under state/s). */
+  private static long slotShims() {
+    try (var files = Files.list(shared.resolve("state/s"))) {
+      return files.filter(f -> f.toString().endsWith(".pid")).count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   private static void await(String what, Supplier<Boolean> condition) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (!condition.get()) {
@@ -299,6 +308,8 @@ class CriPodsProcessTest {
     assertTrue(imageId.startsWith("sha256:"), imageId);
     assertTrue(runtime.status(StatusRequest.getDefaultInstance()).getStatus()
         .getConditionsList().stream().allMatch(c -> c.getStatus()), "runtime and network ready");
+    // the kubelet's Status has the pod shims (one per slot, 4) start before any pod asks
+    await("the 4 pod shims started ahead", () -> slotShims() == 4);
 
     int hostPort = freePort();
     PodSandboxConfig webConfig = pod("web", "uid-web")
