@@ -75,8 +75,8 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # p50 and max of the durations (ms) on stdin
 stats() { sort -n | awk '{a[NR]=$1} END {printf "p50 %4d ms  max %4d ms", a[int((NR+1)/2)], a[NR]}'; }
 
-time_runs() { # label, then the command with ID where the container id goes
-  local label=$1; shift
+time_runs() { # key, label, then the command with ID where the container id goes
+  local key=$1 label=$2; shift 2
   local times=()
   for i in $(seq 1 "$warmup"); do # not timed: JIT warm-up of a long-lived JVM shim
     local args=("${@//ID/w$i}")
@@ -90,15 +90,15 @@ time_runs() { # label, then the command with ID where the container id goes
   done
   printf '%-52s %s\n' "$label" "$(printf '%s\n' "${times[@]}" | stats)"
   printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' \
-    >"$work/p50-${label%% *}"
+    >"$work/p50-$key"
 }
 
 echo "run --rm busybox /bin/true, $n runs each (after $warmup untimed):"
-time_runs "containerd+ctr (runc shim)" "${C[@]}" run --rm "$image" ID /bin/true
-time_runs "jctrd+ctr (jctr shim)" "${J[@]}" run --rm --runtime io.containerd.jctr.v2 "$image" ID /bin/true
-time_runs "jctrd+ctr (runc shim)" "${J[@]}" run --rm --runtime io.containerd.runc.v2 "$image" ID /bin/true
-time_runs "jctrd+jctr-cli (jctr shim)" "${JCTR[@]}" run --rm busybox ID /bin/true
-c=$(cat "$work/p50-containerd+ctr"); j=$(cat "$work/p50-jctrd+ctr"); k=$(cat "$work/p50-jctrd+jctr-cli")
+time_runs containerd "containerd+ctr (runc shim)" "${C[@]}" run --rm "$image" ID /bin/true
+time_runs jctr-shim "jctrd+ctr (jctr shim)" "${J[@]}" run --rm --runtime io.containerd.jctr.v2 "$image" ID /bin/true
+time_runs runc-shim "jctrd+ctr (runc shim)" "${J[@]}" run --rm --runtime io.containerd.runc.v2 "$image" ID /bin/true
+time_runs jctr-cli "jctrd+jctr-cli (jctr shim)" "${JCTR[@]}" run --rm busybox ID /bin/true
+c=$(cat "$work/p50-containerd"); j=$(cat "$work/p50-jctr-shim"); k=$(cat "$work/p50-jctr-cli")
 awk -v c="$c" -v j="$j" -v k="$k" 'BEGIN {printf "ratio jctrd/containerd (same client, ctr): %.2f   (jctr CLI: %.2f)\n", j/c, k/c}'
 
 pss_rss() { # pids... -> "rss_kib pss_kib" summed
