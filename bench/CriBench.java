@@ -2,6 +2,8 @@ import dev.jctr.api.proto.cri.v1.ContainerConfig;
 import dev.jctr.api.proto.cri.v1.ContainerMetadata;
 import dev.jctr.api.proto.cri.v1.CreateContainerRequest;
 import dev.jctr.api.proto.cri.v1.ImageSpec;
+import dev.jctr.api.proto.cri.v1.LinuxContainerConfig;
+import dev.jctr.api.proto.cri.v1.LinuxContainerSecurityContext;
 import dev.jctr.api.proto.cri.v1.LinuxPodSandboxConfig;
 import dev.jctr.api.proto.cri.v1.ListPodSandboxRequest;
 import dev.jctr.api.proto.cri.v1.PodSandboxConfig;
@@ -37,6 +39,20 @@ import java.util.concurrent.TimeUnit;
 public class CriBench {
 
   private static final long TIMEOUT = TimeUnit.MINUTES.toNanos(5);
+  /**
+   * What the kubelet sends for a container that is not privileged (its default proc mount):
+   * both daemons then mask the same paths (with none sent, containerd masks none and jctr its
+   * defaults, and runc's work differs).
+   */
+  private static final LinuxContainerSecurityContext KUBELET_DEFAULTS =
+      LinuxContainerSecurityContext.newBuilder()
+          .addAllMaskedPaths(List.of("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+              "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+              "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+              "/sys/devices/virtual/powercap"))
+          .addAllReadonlyPaths(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+              "/proc/sysrq-trigger"))
+          .build();
 
   public static void main(String[] args) throws Exception {
     Path socket = Path.of(args[1]);
@@ -104,7 +120,9 @@ public class CriBench {
                 .setConfig(ContainerConfig.newBuilder()
                     .setMetadata(ContainerMetadata.newBuilder().setName("app"))
                     .setImage(ImageSpec.newBuilder().setImage(image))
-                    .addCommand("sleep").addCommand("3600").setLogPath("app/0.log"))
+                    .addCommand("sleep").addCommand("3600").setLogPath("app/0.log")
+                    .setLinux(LinuxContainerConfig.newBuilder()
+                        .setSecurityContext(KUBELET_DEFAULTS)))
                 .build(), Map.of(), TIMEOUT).getContainerId();
         long created = System.nanoTime();
         c.unary(RuntimeServiceGrpc.getStartContainerMethod(), StartContainerRequest.newBuilder()
