@@ -5,7 +5,7 @@
 # ctr, then keeps it in the foreground until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/prepare-cgroups.sh # so that containers may run on crun (--runc-binary crun)
+scripts/prepare-cgroups.sh || true # so that containers may run on crun (--runc-binary crun)
 scripts/build.sh package -DskipTests -q
 dist=distribution/target/jctr-0.1.0/jctr-0.1.0
 image=distribution/target/images/busybox.tar

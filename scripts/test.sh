@@ -7,5 +7,6 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: the tests mount filesystems and run containers; run them as root." >&2
   exit 1
 fi
-scripts/prepare-cgroups.sh # crun's tests need it on a hybrid cgroup host
+# crun's tests need it on a hybrid cgroup host; if it cannot, only they fail (naming it)
+scripts/prepare-cgroups.sh || echo "test.sh: continuing; the crun tests will fail" >&2
 exec scripts/build.sh verify "$@"
