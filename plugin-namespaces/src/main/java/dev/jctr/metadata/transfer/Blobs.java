@@ -37,8 +37,12 @@ public final class Blobs {
         return expected;
       }
       if (store.info(expected).isPresent()) {
-        share(namespace, expected, size, labels, lease);
-        return expected;
+        try {
+          share(namespace, expected, size, labels, lease);
+          return expected;
+        } catch (NotFoundException collected) {
+          // no namespace held it and a collection took it meanwhile: its bytes are at hand
+        }
       }
     }
     String digest = expected;

@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jctr.api.content.BlobInfo;
+import dev.jctr.api.content.ContentStore;
 import dev.jctr.api.content.ContentWriter;
 import dev.jctr.api.content.Digests;
+import dev.jctr.api.content.IngestStatus;
 import dev.jctr.api.daemon.DaemonEnvironment;
 import dev.jctr.api.filters.Filter;
 import dev.jctr.api.proto.containerd.services.images.v1.Image;
@@ -16,6 +19,7 @@ import dev.jctr.metadata.grpc.KeyedSnapshotter;
 import dev.jctr.metadata.plugin.MetadataPlugin;
 import dev.jctr.metadata.plugin.Snapshotters;
 import dev.jctr.metadata.store.StoreFixtures;
+import dev.jctr.metadata.transfer.Blobs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -166,6 +170,76 @@ class GarbageCollectorTest {
         && snapshots().isEmpty() && backend.snapshots.isEmpty()
         && !exists(manifest) && !exists(layer));
     assertTrue(exists(pinned) && exists(leased));
+  }
+
+  @Test
+  void aBlobCollectedWhileATransferSharesItIsWrittenFromTheBytesAtHand() throws Exception {
+    byte[] bytes = "left by a refused import".getBytes(StandardCharsets.UTF_8);
+    String digest = Digests.of(bytes);
+    try (ContentWriter writer = store.writer("left", bytes.length, digest)) {
+      writer.write(ByteBuffer.wrap(bytes));
+      writer.commit(bytes.length, digest); // in the store, held by no namespace
+    }
+    // the transfer sees the blob, then a collection takes it before the transfer records it
+    ContentStore racing = new ContentStore() {
+      private boolean collected;
+
+      @Override
+      public Optional<BlobInfo> info(String d) {
+        Optional<BlobInfo> seen = store.info(d);
+        if (!collected) {
+          collected = true;
+          try {
+            collector.collectNow();
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+        return seen;
+      }
+
+      @Override
+      public ContentWriter writer(String ref, long total, String expected)
+          throws java.io.IOException {
+        return store.writer(ref, total, expected);
+      }
+
+      @Override
+      public java.nio.channels.SeekableByteChannel open(String d) throws java.io.IOException {
+        return store.open(d);
+      }
+
+      @Override
+      public boolean delete(String d) throws java.io.IOException {
+        return store.delete(d);
+      }
+
+      @Override
+      public void walk(java.util.function.Consumer<BlobInfo> visitor)
+          throws java.io.IOException {
+        store.walk(visitor);
+      }
+
+      @Override
+      public Optional<IngestStatus> status(String ref) throws java.io.IOException {
+        return store.status(ref);
+      }
+
+      @Override
+      public java.util.List<IngestStatus> statuses() throws java.io.IOException {
+        return store.statuses();
+      }
+
+      @Override
+      public void abort(String ref) throws java.io.IOException {
+        store.abort(ref);
+      }
+    };
+    String stored = new Blobs(racing, metadata.content()).store(NS, "", "import-1",
+        new java.io.ByteArrayInputStream(bytes), bytes.length, digest, Map.of());
+    assertEquals(digest, stored);
+    assertTrue(store.info(digest).isPresent(), "written again");
+    assertTrue(content(NS).contains(digest), "and recorded in the namespace");
   }
 
   @Test
