@@ -109,6 +109,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -140,8 +141,7 @@ public final class CriRuntimeService implements RuntimeServiceGrpc.AsyncService,
   private final StreamRequests requests = new StreamRequests();
   private final StreamServer streams;
   /** Whether the default handler's pod shims were asked for, on the kubelet's first Status. */
-  private final java.util.concurrent.atomic.AtomicBoolean shimsPrestarted =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean shimsPrestarted = new AtomicBoolean();
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   private volatile ShimPool shimPool;

@@ -53,10 +53,22 @@ public final class NativeSpawn {
     return run(argv, Map.of(), stdio, timeoutSeconds);
   }
 
+  /** Whether libc has posix_spawn with closefrom (glibc 2.34+); else the JDK's way. */
+  private static volatile boolean available = true;
+
   /** {@link #run(List, Stdio, long)} with {@code env} added to this process's environment. */
   public static int run(List<String> argv, Map<String, String> env, Stdio stdio,
       long timeoutSeconds) {
-    int pid = spawn(argv, env, stdio);
+    int spawned = -1;
+    try {
+      spawned = available ? spawn(argv, env, stdio) : -1;
+    } catch (LinkageError e) {
+      available = false;
+    }
+    if (spawned < 0) {
+      return runByProcessBuilder(argv, env, stdio, timeoutSeconds);
+    }
+    int pid = spawned;
     CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
         () -> LinuxCalls.waitFor(pid), WAITERS);
     try {
@@ -75,8 +87,42 @@ public final class NativeSpawn {
     }
   }
 
+  /** The same through the JDK (a helper process in between), where libc lacks closefrom. */
+  private static int runByProcessBuilder(List<String> argv, Map<String, String> env,
+      Stdio stdio, long timeoutSeconds) {
+    ProcessBuilder builder = new ProcessBuilder(argv)
+        .redirectInput(redirect(stdio.stdin(), false))
+        .redirectOutput(redirect(stdio.stdout(), false))
+        .redirectError(redirect(stdio.stderr(), stdio.appendStderr()));
+    builder.environment().putAll(env);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (java.io.IOException e) {
+      throw new FailedPreconditionException("cannot run " + argv.get(0) + ": "
+          + e.getMessage());
+    }
+    try {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new FailedPreconditionException(argv.get(0) + " did not finish within "
+            + timeoutSeconds + " s");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new FailedPreconditionException(argv.get(0) + ": interrupted");
+    }
+    return process.exitValue();
+  }
+
+  private static ProcessBuilder.Redirect redirect(Path file, boolean append) {
+    java.io.File target = new java.io.File(file == null ? "/dev/null" : file.toString());
+    return append ? ProcessBuilder.Redirect.appendTo(target) : ProcessBuilder.Redirect.to(target);
+  }
+
   /** Starts {@code argv}; returns its pid. The caller reaps it ({@link LinuxCalls#waitFor}). */
-  public static int spawn(List<String> argv, Map<String, String> env, Stdio stdio) {
+  private static int spawn(List<String> argv, Map<String, String> env, Stdio stdio) {
     LibC libc = LinuxCalls.load();
     Runtime runtime = Runtime.getRuntime(libc);
     Pointer actions = Memory.allocateDirect(runtime, OPAQUE, true);

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * runc or crun (same command line) with its state under {@code root} and its log as JSON lines
@@ -27,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 public final class RuncRuntime implements OciRuntime {
 
   private static final long TIMEOUT_SECONDS = 60;
-  private static final File DEV_NULL = new File("/dev/null");
 
   private final String binary;
   private final Path root;
@@ -172,9 +170,10 @@ public final class RuncRuntime implements OciRuntime {
         // stdio for the container: its output fifos; runc's own output goes to a file (or
         // nowhere) and its errors to the JSON log, so that neither mixes with the container's
         boolean forContainer = stdio.stdout() != null || stdio.stderr() != null;
-        int exit = spawnAndWait(line, new NativeSpawn.Stdio(path(stdio.stdin()),
+        int exit = NativeSpawn.run(line, new NativeSpawn.Stdio(path(stdio.stdin()),
             stdio.stdout() != null ? stdio.stdout().toPath() : out,
-            stdio.stderr() != null ? stdio.stderr().toPath() : forContainer ? null : log, true));
+            stdio.stderr() != null ? stdio.stderr().toPath() : forContainer ? null : log, true),
+            TIMEOUT_SECONDS);
         if (exit != 0) {
           throw failure(id, command[0], lastError(log, logged), exit);
         }
@@ -192,41 +191,6 @@ public final class RuncRuntime implements OciRuntime {
 
   private static Path path(File file) {
     return file == null ? null : file.toPath();
-  }
-
-  /** Whether posix_spawn(3) with closefrom (glibc 2.34+) is there; else the JDK's way. */
-  private static volatile boolean nativeSpawn = true;
-
-  /** Runs the runtime's command line; returns its exit status. */
-  private int spawnAndWait(List<String> line, NativeSpawn.Stdio stdio) throws IOException {
-    if (nativeSpawn) {
-      try {
-        return NativeSpawn.run(line, stdio, TIMEOUT_SECONDS);
-      } catch (LinkageError e) {
-        nativeSpawn = false;
-      }
-    }
-    Process process = new ProcessBuilder(line)
-        .redirectInput(redirect(stdio.stdin(), false))
-        .redirectOutput(redirect(stdio.stdout(), false))
-        .redirectError(redirect(stdio.stderr(), stdio.appendStderr())).start();
-    try {
-      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new FailedPreconditionException(String.join(" ", line) + " did not finish"
-            + " within " + TIMEOUT_SECONDS + " s");
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new FailedPreconditionException(String.join(" ", line) + ": interrupted");
-    }
-    return process.exitValue();
-  }
-
-  private static ProcessBuilder.Redirect redirect(Path file, boolean append) {
-    File target = file == null ? DEV_NULL : file.toFile();
-    return append ? ProcessBuilder.Redirect.appendTo(target) : ProcessBuilder.Redirect.to(target);
   }
 
   private RuntimeException failure(String id, String command, String message, int exit) {
