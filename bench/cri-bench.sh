@@ -13,6 +13,8 @@
 # each round runs containerd then jctrd, each on a fresh daemon; the summary is the median)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
 # CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims;
+# CRI_BENCH_DIST=<dir> measures another jctr distribution (unpacked) than this build's;
+# CRI_BENCH_LOGS=<dir> keeps each daemon's log there (r<round>-<daemon>.log);
 # CRI_BENCH_PERF=<prefix> records a system-wide perf profile of each daemon's batch
 # (<prefix>-containerd, <prefix>-jctrd; `perf report -i FILE --sort comm` compares them).
 set -euo pipefail
@@ -23,7 +25,7 @@ rounds=${3:-3}
 scripts/install-deps.sh
 . scripts/find-java.sh
 jctr_find_java
-dist=$PWD/distribution/target/jctr-0.1.0/jctr-0.1.0
+dist=${CRI_BENCH_DIST:-$PWD/distribution/target/jctr-0.1.0/jctr-0.1.0}
 if [ ! -x "$dist/bin/jctrd" ]; then
   scripts/build.sh package -DskipTests -q
 fi
@@ -45,6 +47,12 @@ cleanup() {
   for c in /sys/fs/cgroup/*/jctr-bench; do
     [ -d "$c" ] && rmdir "$c"/* "$c" 2>/dev/null || true
   done
+  if [ -n "${CRI_BENCH_LOGS:-}" ]; then
+    for log in "$work"/r*/*/log; do
+      [ -f "$log" ] && mkdir -p "$CRI_BENCH_LOGS" && cp "$log" \
+        "$CRI_BENCH_LOGS/$(basename "$(dirname "$(dirname "$log")")")-$(basename "$(dirname "$log")").log"
+    done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -202,4 +210,6 @@ c=$(for f in "$work"/r*/containerd/batch; do [ -f "$f" ] && total_ms "$f"; done 
 j=$(for f in "$work"/r*/jctrd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)
 if [ -n "$c" ] && [ -n "$j" ]; then
   awk -v c="$c" -v j="$j" -v r="$rounds" 'BEGIN {printf "batch total, median of %d round(s): containerd %d ms, jctrd %d ms, ratio jctrd/containerd %.2f\n", r, c, j, j/c}'
+else # one daemon only (CRI_BENCH_ONLY)
+  echo "batch total, median of $rounds round(s): ${c:+containerd $c ms}${j:+jctrd $j ms}"
 fi

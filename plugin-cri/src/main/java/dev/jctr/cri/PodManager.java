@@ -22,6 +22,8 @@ import dev.jctr.api.proto.containerd.services.containers.v1.GetContainerRequest;
 import dev.jctr.api.proto.containerd.services.containers.v1.UpdateContainerRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.CreateRequest;
 import dev.jctr.api.proto.containerd.services.leases.v1.DeleteRequest;
+import dev.jctr.api.proto.containerd.services.leases.v1.DeleteResourceRequest;
+import dev.jctr.api.proto.containerd.services.leases.v1.Resource;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.MountsRequest;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.PrepareSnapshotRequest;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.RemoveSnapshotRequest;
@@ -64,6 +66,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +85,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -170,6 +174,11 @@ final class PodManager implements AutoCloseable {
   /** Reloads pods and containers a previous run left; runs once the tasks service answers. */
   void restore() {
     try {
+      try {
+        renewCreatingLease();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "cannot renew lease " + CREATING_LEASE + ": " + e.getMessage());
+      }
       for (Path dir : dirs(rootDir.resolve("sandboxes"))) {
         try {
           PodSandbox sandbox = PodSandbox.load(dir);
@@ -284,14 +293,26 @@ final class PodManager implements AutoCloseable {
             List.of("nosuid", "nodev", "noexec", "mode=1777", "size=65536k"));
         undo.push(() -> unmountShm(files.shm()));
       }
+      CompletableFuture<JsonObject> attached = null;
       if (!hostNetwork) {
         Path netns = NetworkNamespace.create(host, stateDir.resolve("netns"));
         sandbox.netns(netns.toString());
         undo.push(() -> NetworkNamespace.remove(host, netns));
+        // The CNI plugins and the pause container's start only share the pinned namespace,
+        // so they overlap: a pod is ready after the longer of the two, not after both.
         CniNetwork.Attachment attachment = attachment(sandbox);
-        JsonObject result = network.setUp(attachment);
-        undo.push(() -> network.tearDown(attachment));
-        sandbox.ips(CniNetwork.addresses(result));
+        CompletableFuture<JsonObject> setUp = CompletableFuture.supplyAsync(() -> {
+          try {
+            return network.setUp(attachment);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }, command -> Thread.ofVirtual().name("cni-" + id).start(command));
+        attached = setUp;
+        undo.push(() -> {
+          setUp.exceptionally(e -> null).join(); // a failed ADD has cleaned up after itself
+          network.tearDown(attachment);
+        });
       }
       PodSpecs.Pod pod = new PodSpecs.Pod(id, podConfig, sandbox.netns(), 0, files,
           cgroupParent);
@@ -303,6 +324,9 @@ final class PodManager implements AutoCloseable {
       createContainerRecord(id, image.name(), runtime, spec, labels,
           "io.cri-containerd.sandbox.metadata", podConfig.toByteString(), undo);
       int pid = createAndStartTask(id, rootfs, "", "", "", false, undo);
+      if (attached != null) {
+        sandbox.ips(CniNetwork.addresses(joinNetwork(attached)));
+      }
       sandbox.pid(pid);
       sandbox.state(PodSandboxState.SANDBOX_READY);
       sandbox.save();
@@ -316,6 +340,21 @@ final class PodManager implements AutoCloseable {
           + e.getMessage()));
     } catch (RuntimeException e) {
       rollBack(undo, e);
+      throw e;
+    }
+  }
+
+  private static JsonObject joinNetwork(CompletableFuture<JsonObject> setUp)
+      throws IOException {
+    try {
+      return setUp.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof UncheckedIOException io) {
+        throw io.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
       throw e;
     }
   }
@@ -415,22 +454,57 @@ final class PodManager implements AutoCloseable {
         ? image.config().getAsJsonObject("config") : new JsonObject();
   }
 
-  /** The snapshot {@code key} on the image's top layer, under a lease until its record exists. */
+  /**
+   * The lease that holds the snapshots being prepared until their container records exist (a
+   * record then holds its snapshot). One for all creations rather than one each: that saves a
+   * metadata write per creation, and the release happens off the caller's path. It is made
+   * anew each time the CRI starts, so that what a crash left in it goes to the collector.
+   */
+  static final String CREATING_LEASE = "jctr.cri.creating";
+
+  private void renewCreatingLease() {
+    LocalApi.ignoringNotFound(() -> api.leases().delete(DeleteRequest.newBuilder()
+        .setId(CREATING_LEASE).build()));
+    createCreatingLease();
+  }
+
+  private void createCreatingLease() {
+    try {
+      api.leases().create(CreateRequest.newBuilder().setId(CREATING_LEASE).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+    }
+  }
+
+  /** The snapshot {@code key} on the image's top layer, in the creation lease. */
   private List<Mount> prepareSnapshot(String key, CriImages.Usable image, Deque<Cleanup> undo) {
-    String lease = "cri-" + key;
-    api.leases().create(CreateRequest.newBuilder().setId(lease)
-        .putLabels("containerd.io/gc.expire", java.time.Instant.now().plusSeconds(3600)
-            .toString()).build());
-    // the lease goes once the container record holds the snapshot (or on failure)
-    undo.push(() -> LocalApi.ignoringNotFound(() -> api.leases().delete(
-        DeleteRequest.newBuilder().setId(lease).build())));
-    List<Mount> mounts = api.snapshots(lease).prepare(PrepareSnapshotRequest.newBuilder()
-        .setSnapshotter(config.snapshotter()).setKey(key).setParent(image.chainId()).build())
-        .getMountsList();
-    undo.push(() -> LocalApi.ignoringNotFound(() -> api.snapshots().remove(
-        RemoveSnapshotRequest.newBuilder().setSnapshotter(config.snapshotter()).setKey(key)
-            .build())));
+    PrepareSnapshotRequest request = PrepareSnapshotRequest.newBuilder()
+        .setSnapshotter(config.snapshotter()).setKey(key).setParent(image.chainId()).build();
+    List<Mount> mounts;
+    try {
+      mounts = api.snapshots(CREATING_LEASE).prepare(request).getMountsList();
+    } catch (StatusRuntimeException e) {
+      if (!LocalApi.notFound(e)
+          || !String.valueOf(e.getStatus().getDescription()).contains(CREATING_LEASE)) {
+        throw e;
+      }
+      createCreatingLease(); // someone deleted it: made again
+      mounts = api.snapshots(CREATING_LEASE).prepare(request).getMountsList();
+    }
+    undo.push(() -> {
+      releaseFromCreatingLease(key);
+      LocalApi.ignoringNotFound(() -> api.snapshots().remove(RemoveSnapshotRequest
+          .newBuilder().setSnapshotter(config.snapshotter()).setKey(key).build()));
+    });
     return mounts;
+  }
+
+  private void releaseFromCreatingLease(String key) {
+    LocalApi.ignoringNotFound(() -> api.leases().deleteResource(DeleteResourceRequest
+        .newBuilder().setId(CREATING_LEASE).setResource(Resource.newBuilder()
+            .setType("snapshots/" + config.snapshotter()).setId(key)).build()));
   }
 
   private void createContainerRecord(String id, String image, Container.Runtime runtime,
@@ -446,8 +520,15 @@ final class PodManager implements AutoCloseable {
     api.containers().create(CreateContainerRequest.newBuilder().setContainer(record).build());
     undo.push(() -> LocalApi.ignoringNotFound(() -> api.containers().delete(
         DeleteContainerRequest.newBuilder().setId(id).build())));
-    LocalApi.ignoringNotFound(() -> api.leases().delete(DeleteRequest.newBuilder()
-        .setId("cri-" + id).build()));
+    // the record holds the snapshot now; the caller need not wait for the lease to let go
+    Thread.ofVirtual().name("cri-release-" + id).start(() -> {
+      try {
+        releaseFromCreatingLease(id);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "cannot release snapshot " + id + " from lease "
+            + CREATING_LEASE + " (it goes at the next start): " + e.getMessage());
+      }
+    });
   }
 
   private int createAndStartTask(String id, List<Mount> rootfs, String stdin, String stdout,

@@ -95,6 +95,8 @@ public final class GrpcServer implements DaemonChannel {
     String localName = "jctrd-" + socket + "-" + System.identityHashCode(this);
     localServer = served(InProcessServerBuilder.forName(localName)
         .maxInboundMessageSize(maxMessage))
+        .executor(Runnable::run)
+        .callExecutor(new LocalCallExecutor(executor))
         .build()
         .start();
     localChannel = InProcessChannelBuilder.forName(localName)
@@ -128,6 +130,7 @@ public final class GrpcServer implements DaemonChannel {
       return;
     }
     server = served(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .executor(executor)
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
@@ -139,8 +142,7 @@ public final class GrpcServer implements DaemonChannel {
   }
 
   private <T extends ServerBuilder<T>> T served(T builder) {
-    return builder.executor(executor)
-        .fallbackHandlerRegistry(registry)
+    return builder.fallbackHandlerRegistry(registry)
         // interceptors run last-added first: errors are mapped around the namespace check
         .intercept(new NamespaceInterceptor())
         .intercept(new ErrorInterceptor())

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -35,9 +36,9 @@ public final class NativeSpawn {
   /** Larger than glibc's posix_spawn_file_actions_t (80), posix_spawnattr_t (336), sigset_t. */
   private static final int OPAQUE = 512;
 
-  /** Waits happen on platform threads: waitpid pins a virtual thread's carrier. */
+  /** Spawns and waits happen on platform threads: native calls pin a virtual thread's carrier. */
   private static final ExecutorService WAITERS = Executors.newCachedThreadPool(
-      Thread.ofPlatform().daemon().stackSize(128 * 1024).name("spawn-wait-", 0).factory());
+      Thread.ofPlatform().daemon().stackSize(256 * 1024).name("spawn-wait-", 0).factory());
 
   private NativeSpawn() {}
 
@@ -59,31 +60,50 @@ public final class NativeSpawn {
   /** {@link #run(List, Stdio, long)} with {@code env} added to this process's environment. */
   public static int run(List<String> argv, Map<String, String> env, Stdio stdio,
       long timeoutSeconds) {
-    int spawned = -1;
-    try {
-      spawned = available ? spawn(argv, env, stdio) : -1;
-    } catch (LinkageError e) {
-      available = false;
-    }
-    if (spawned < 0) {
+    if (!available) {
       return runByProcessBuilder(argv, env, stdio, timeoutSeconds);
     }
-    int pid = spawned;
-    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
-        () -> LinuxCalls.waitFor(pid), WAITERS);
+    // posix_spawn holds its thread until the child has exec'd (vfork), waitpid until it ends:
+    // both on a platform thread, so that a virtual caller parks instead of pinning a carrier
+    AtomicInteger started = new AtomicInteger();
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
+      int pid = spawn(argv, env, stdio);
+      started.set(pid);
+      return LinuxCalls.waitFor(pid);
+    }, WAITERS);
     try {
       return exit.get(timeoutSeconds, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      LinuxCalls.kill(pid, 9);
-      exit.join();
+      killWhenStarted(started, exit);
       throw new FailedPreconditionException(argv.get(0) + " did not finish within "
           + timeoutSeconds + " s");
     } catch (InterruptedException e) {
-      LinuxCalls.kill(pid, 9);
+      killWhenStarted(started, exit);
       Thread.currentThread().interrupt();
       throw new FailedPreconditionException(argv.get(0) + ": interrupted");
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof LinkageError) {
+        available = false; // spawn never started a child
+        return runByProcessBuilder(argv, env, stdio, timeoutSeconds);
+      }
       throw new FailedPreconditionException(argv.get(0) + ": " + e.getCause().getMessage());
+    }
+  }
+
+  /** SIGKILLs the child once spawned (it may still be being spawned) and waits for its end. */
+  private static void killWhenStarted(AtomicInteger started, CompletableFuture<Integer> exit) {
+    while (!exit.isDone()) {
+      int pid = started.get();
+      if (pid > 0) {
+        LinuxCalls.kill(pid, 9);
+        break;
+      }
+      Thread.onSpinWait();
+    }
+    try {
+      exit.join();
+    } catch (RuntimeException e) {
+      // it ended, one way or the other
     }
   }
 
