@@ -34,6 +34,13 @@ final class DaemonConnection implements AutoCloseable {
     return connection().unary(method, request, metadata, timeoutNanos);
   }
 
+  /** {@link #call} whose new content and snapshots join lease {@code lease}. */
+  <Q, R> R callInLease(MethodDescriptor<Q, R> method, Q request, String lease) {
+    Map<String, String> headers = new java.util.HashMap<>(metadata);
+    headers.put("containerd-lease", lease);
+    return connection().unary(method, request, headers, timeoutNanos);
+  }
+
   /** A server stream that must end within the command's deadline, such as a listing. */
   <Q, R> Iterator<R> listing(MethodDescriptor<Q, R> method, Q request) {
     return connection().serverStreaming(method, request, metadata, timeoutNanos);

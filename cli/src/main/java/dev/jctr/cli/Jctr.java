@@ -118,6 +118,11 @@ public final class Jctr {
     return connection().call(method, request);
   }
 
+  /** {@link #call} whose new content and snapshots join lease {@code lease}. */
+  <Q, R> R callInLease(MethodDescriptor<Q, R> method, Q request, String lease) {
+    return connection().callInLease(method, request, lease);
+  }
+
   /** A server stream that ends within the deadline, such as a listing in batches. */
   <Q, R> Iterator<R> listing(MethodDescriptor<Q, R> method, Q request) {
     return connection().listing(method, request);

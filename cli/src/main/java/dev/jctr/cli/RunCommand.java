@@ -13,6 +13,9 @@ import dev.jctr.api.proto.containerd.services.containers.v1.DeleteContainerReque
 import dev.jctr.api.proto.containerd.services.images.v1.GetImageRequest;
 import dev.jctr.api.proto.containerd.services.images.v1.Image;
 import dev.jctr.api.proto.containerd.services.images.v1.ImagesGrpc;
+import dev.jctr.api.proto.containerd.services.leases.v1.CreateRequest;
+import dev.jctr.api.proto.containerd.services.leases.v1.DeleteRequest;
+import dev.jctr.api.proto.containerd.services.leases.v1.LeasesGrpc;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.PrepareSnapshotRequest;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.RemoveSnapshotRequest;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.SnapshotsGrpc;
@@ -35,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -101,23 +105,39 @@ final class RunCommand {
             args.flag("--net-host"), Double.parseDouble(args.value("--cpus")),
             Long.parseLong(args.value("--memory")), args.flag("--tty"), args.value("--cwd")));
 
-    List<Mount> rootfs = root.call(SnapshotsGrpc.getPrepareMethod(),
-        PrepareSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setKey(id)
-            .setParent(chainId(config)).build()).getMountsList();
+    // A lease holds the new snapshot until the container record does: a collection that runs
+    // in between (one that another container's removal started) would take it, as ctr's
+    // lease prevents in containerd.
+    String lease = "jctr-run-" + id + "-" + Long.toHexString(System.nanoTime());
+    root.call(LeasesGrpc.getCreateMethod(), CreateRequest.newBuilder().setId(lease)
+        .putLabels("containerd.io/gc.expire", Instant.now().plusSeconds(3600).toString())
+        .build());
+    List<Mount> rootfs;
+    try {
+      rootfs = root.callInLease(SnapshotsGrpc.getPrepareMethod(),
+          PrepareSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setKey(id)
+              .setParent(chainId(config)).build(), lease).getMountsList();
+      try {
+        Container.Builder container = Container.newBuilder().setId(id).setImage(ref)
+            .setSnapshotter(snapshotter).setSnapshotKey(id)
+            .setSpec(Any.newBuilder().setTypeUrl(TypeUrls.OCI_SPEC)
+                .setValue(ByteString.copyFromUtf8(spec.toString())));
+        container.setRuntime(ContainersCommand.runtime(args));
+        root.call(ContainersGrpc.getCreateMethod(), CreateContainerRequest.newBuilder()
+            .setContainer(container).build());
+      } catch (RuntimeException e) {
+        removeSnapshot(root, snapshotter, id);
+        throw e;
+      }
+    } finally {
+      try {
+        root.call(LeasesGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(lease).build());
+      } catch (RuntimeException e) {
+        // it expires by itself
+      }
+    }
     boolean remove = args.flag("--rm");
     boolean detach = args.flag("--detach");
-    try {
-      Container.Builder container = Container.newBuilder().setId(id).setImage(ref)
-          .setSnapshotter(snapshotter).setSnapshotKey(id)
-          .setSpec(Any.newBuilder().setTypeUrl(TypeUrls.OCI_SPEC)
-              .setValue(ByteString.copyFromUtf8(spec.toString())));
-      container.setRuntime(ContainersCommand.runtime(args));
-      root.call(ContainersGrpc.getCreateMethod(), CreateContainerRequest.newBuilder()
-          .setContainer(container).build());
-    } catch (RuntimeException e) {
-      removeSnapshot(root, snapshotter, id);
-      throw e;
-    }
     int status;
     try {
       status = detach ? runDetached(root, id, rootfs, args.flag("--tty"))
