@@ -1,9 +1,11 @@
 package dev.jctr.cli;
 
+import dev.jctr.api.leases.CallLease;
 import dev.jctr.api.namespace.CallNamespace;
 import dev.jctr.cli.transport.GrpcConnection;
 import io.grpc.MethodDescriptor;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +38,8 @@ final class DaemonConnection implements AutoCloseable {
 
   /** {@link #call} whose new content and snapshots join lease {@code lease}. */
   <Q, R> R callInLease(MethodDescriptor<Q, R> method, Q request, String lease) {
-    Map<String, String> headers = new java.util.HashMap<>(metadata);
-    headers.put("containerd-lease", lease);
+    Map<String, String> headers = new HashMap<>(metadata);
+    headers.put(CallLease.GRPC_HEADER, lease);
     return connection().unary(method, request, headers, timeoutNanos);
   }
 

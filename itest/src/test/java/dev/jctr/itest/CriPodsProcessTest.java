@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jctr.api.proto.containerd.services.leases.v1.DeleteRequest;
+import dev.jctr.api.proto.containerd.services.leases.v1.LeasesGrpc;
+import dev.jctr.api.proto.containerd.services.leases.v1.ListResourcesRequest;
 import dev.jctr.api.proto.cri.v1.AttachRequest;
 import dev.jctr.api.proto.cri.v1.ContainerConfig;
 import dev.jctr.api.proto.cri.v1.ContainerMetadata;
@@ -531,6 +534,9 @@ class CriPodsProcessTest {
     assertTrue(handler.getStatus().getDescription().contains("kata-nothere"),
         handler.getMessage());
 
+    // the lease that holds snapshots being created: made again when someone deleted it
+    var leases = LeasesGrpc.newBlockingStub(client.in("k8s.io"));
+    leases.delete(DeleteRequest.newBuilder().setId("jctr.cri.creating").build());
     PodSandboxConfig podConfig = pod("bad", "uid-bad").build();
     String pod = run(podConfig);
     StatusRuntimeException image = assertThrows(StatusRuntimeException.class,
@@ -552,6 +558,9 @@ class CriPodsProcessTest {
             .setContainerId("0123abcd").build()));
     assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
 
+    // created or failed, no snapshot stays in the creation lease
+    await("the creation lease empty", () -> leases.listResources(ListResourcesRequest
+        .newBuilder().setId("jctr.cri.creating").build()).getResourcesCount() == 0);
     // only the pod's own sandbox is in k8s.io: the failed containers left no record
     String records = daemon.jctr("containers", "list", "--namespace", "k8s.io", "-q").stdout();
     assertEquals(List.of(pod), records.lines().toList());

@@ -1,5 +1,7 @@
 package dev.jctr.cri;
 
+import dev.jctr.api.leases.CallLease;
+import dev.jctr.api.namespace.CallNamespace;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc;
 import dev.jctr.api.proto.containerd.services.containers.v1.ContainersGrpc.ContainersBlockingStub;
 import dev.jctr.api.proto.containerd.services.leases.v1.LeasesGrpc;
@@ -22,9 +24,9 @@ import io.grpc.stub.MetadataUtils;
 final class LocalApi {
 
   private static final Metadata.Key<String> NAMESPACE =
-      Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
+      Metadata.Key.of(CallNamespace.GRPC_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> LEASE =
-      Metadata.Key.of("containerd-lease", Metadata.ASCII_STRING_MARSHALLER);
+      Metadata.Key.of(CallLease.GRPC_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
   private final ContainersBlockingStub containers;
   private final SnapshotsBlockingStub snapshots;

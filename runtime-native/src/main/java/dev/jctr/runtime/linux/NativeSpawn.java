@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -98,7 +99,7 @@ public final class NativeSpawn {
         LinuxCalls.kill(pid, 9);
         break;
       }
-      Thread.onSpinWait();
+      LockSupport.parkNanos(1_000_000); // spawning takes a millisecond or so
     }
     try {
       exit.join();
