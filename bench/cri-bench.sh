@@ -10,7 +10,8 @@
 # Before the images are imported each daemon is asked for Version and Status, as a kubelet
 # registering its node does (jctrd starts its pod shims then).
 # Usage: bench/cri-bench.sh [N] [P] [R]   (as root; default 105 pods, 10 workers, 3 rounds:
-# each round runs containerd then jctrd, each on a fresh daemon; the summary is the median)
+# each round runs both daemons, each on a fresh daemon, containerd first in odd rounds and
+# jctrd first in even ones; a batch starts once the machine is quiet; the summary is the median)
 # CRI_BENCH_ONLY=jctrd|containerd measures one daemon only (while working on one);
 # CRI_BENCH_THREADS=1 also prints the busiest threads of jctrd and its shims;
 # CRI_BENCH_DIST=<dir> measures another jctr distribution (unpacked) than this build's;
@@ -109,6 +110,33 @@ pss_kib() { # pids... -> summed PSS
   echo "$total"
 }
 
+busy_pct() { # -> the machine's busy CPU share, percent, over the next second
+  local a b
+  read -r -a a < <(head -n1 /proc/stat); sleep 1; read -r -a b < <(head -n1 /proc/stat)
+  local total=0 idle i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  idle=$(( b[4] - a[4] + b[5] - a[5] ))
+  echo $(( total > 0 ? 100 - idle * 100 / total : 0 ))
+}
+quiet() { # daemon: waits (30 s at most) until the machine is quiet before its batch: the
+  # kernel tears the previous batch's network namespaces and veths down in the background
+  # for seconds after the pods are gone, and that work would otherwise count against the
+  # daemon measured next
+  local waited=0 busy
+  while busy=$(busy_pct) && [ "$busy" -gt 10 ] && [ "$waited" -lt 30 ]; do
+    waited=$(( waited + 1 ))
+  done
+  printf '%-12s machine quiet (%d%% busy) after %d s\n' "$1" "$busy" "$waited"
+}
+
+warm=${CRI_BENCH_WARMUP:-0}
+warm_up() { # daemon socket: a first, unmeasured batch of CRI_BENCH_WARMUP pods, torn down
+  [ "$warm" -gt 0 ] || return 0
+  printf '%-12s warm-up: ' "$1"
+  bench start "$2" "$warm" "$workers" "$(dirname "$2")/warm-logs" "$image" | head -n1
+  bench teardown "$2" 0 "$workers" x x >/dev/null
+}
+
 perf_pid=""
 perf_start() { # daemon: a system-wide CPU profile of its batch (CRI_BENCH_PERF), for perf report
   [ -n "${CRI_BENCH_PERF:-}" ] || return 0
@@ -132,6 +160,8 @@ run_containerd() { # dir: one batch on a fresh containerd, then its teardown
   bench register "$dir/containerd.sock" # the kubelet registers its node
   "${C[@]}" images import "$work/pause.tar" >/dev/null
   "${C[@]}" images import "$work/busybox.tar" >/dev/null
+  warm_up containerd "$dir/containerd.sock"
+  quiet containerd
   printf '%-12s CPU before the batch: daemon %s\n' containerd "$(cpu "$containerd_pid")"
   perf_start containerd
   printf '%-12s ' containerd
@@ -172,6 +202,8 @@ run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims
   fi
   "${J[@]}" images import "$work/pause.tar" >/dev/null
   "${J[@]}" images import "$work/busybox.tar" >/dev/null
+  warm_up jctrd "$dir/jctrd.sock"
+  quiet jctrd
   printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
   [ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
   perf_start jctrd
@@ -202,9 +234,15 @@ echo "$n pods, one busybox container each, $workers workers, $rounds round(s):"
 only=${CRI_BENCH_ONLY:-}
 for round in $(seq 1 "$rounds"); do
   [ "$rounds" -gt 1 ] && echo "-- round $round"
-  # each daemon alone on the machine, containerd first in every round
-  [ "$only" != jctrd ] && run_containerd "$work/r$round/containerd"
-  [ "$only" != containerd ] && run_jctrd "$work/r$round/jctrd"
+  # each daemon alone on the machine; containerd first in odd rounds, jctrd in even ones, so
+  # that neither always follows the other's teardown
+  if [ $(( round % 2 )) = 1 ]; then
+    [ "$only" != jctrd ] && run_containerd "$work/r$round/containerd"
+    [ "$only" != containerd ] && run_jctrd "$work/r$round/jctrd"
+  else
+    [ "$only" != containerd ] && run_jctrd "$work/r$round/jctrd"
+    [ "$only" != jctrd ] && run_containerd "$work/r$round/containerd"
+  fi
 done
 c=$(for f in "$work"/r*/containerd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)
 j=$(for f in "$work"/r*/jctrd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)

@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import dev.jctr.api.snapshots.SnapshotInfo;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,9 +36,9 @@ import java.util.Map;
  * the labels meant for it ({@code containerd.io/snapshot/...} and
  * {@code containerd.io/snapshot.ref}), as in containerd.
  *
- * <p>Each operation calls the backend inside the metadata write transaction: if the backend
- * refuses, nothing is recorded; if recording fails after the backend acted, the backend's
- * change is undone.
+ * <p>Commit and remove call the backend inside the metadata write transaction; create calls
+ * it just before (see {@link #create}). If the backend refuses, nothing is recorded; if
+ * recording fails after the backend acted, the backend's change is undone.
  */
 public final class SnapshotStore {
 
@@ -45,9 +47,14 @@ public final class SnapshotStore {
   static final String BACKEND_REF_LABEL = "containerd.io/snapshot.ref";
 
   private final MetadataDb db;
+  /** The last backend key number taken (see {@link #nextBackendKey}). */
+  private final AtomicLong sequence;
+  /** Backend keys whose snapshots are being made, not yet recorded: not orphans. */
+  private final Set<String> creating = ConcurrentHashMap.newKeySet();
 
   public SnapshotStore(MetadataDb db) {
     this.db = db;
+    this.sequence = new AtomicLong(db.read(SnapshotStore::storedSequence));
   }
 
   /** A snapshot as recorded: its backend key and what clients see. */
@@ -85,47 +92,95 @@ public final class SnapshotStore {
     return create(namespace, snapshotter, backend, view, key, parent, labels, "");
   }
 
-  /** As {@link #create}, and adds the snapshot to {@code lease} ("": none). */
+  /**
+   * As {@link #create}, and adds the snapshot to {@code lease} ("": none).
+   *
+   * <p>The backend makes the snapshot before the metadata write, not inside it: its directories
+   * and record (two disk flushes) would otherwise hold up every other metadata write queued
+   * behind it, which under a kubelet's burst of pod starts was most of the writer's time. Until
+   * the record exists the backend key is in {@link #creating}, so the collector does not take
+   * the new snapshot for an orphan; a write that fails removes it from the backend again.
+   */
   public List<Mount> create(String namespace, String snapshotter, Snapshotter backend,
       boolean view, String key, String parent, Map<String, String> labels, String lease) {
     validate(namespace, snapshotter, key);
     String owner = describe(namespace, snapshotter, key);
     Labels.validate(owner, labels);
-    return db.write(tx -> {
-      if (tx.get(Keys.snapshot(namespace, snapshotter, key)).isPresent()) {
-        throw new AlreadyExistsException(owner);
-      }
-      String backendParent = "";
-      if (!parent.isEmpty()) {
-        validateKey("parent", parent);
-        Ref parentRef = tx.get(Keys.snapshot(namespace, snapshotter, parent)).map(Ref::decode)
-            .orElseThrow(() -> new NotFoundException("parent "
-                + describe(namespace, snapshotter, parent)));
-        if (parentRef.info().getKind() != Kind.COMMITTED) {
-          throw new InvalidArgumentException("parent " + describe(namespace, snapshotter, parent)
-              + " is not committed; commit it before building on it");
+    if (!parent.isEmpty()) {
+      validateKey("parent", parent);
+    }
+    // refused early, before the backend works; checked again in the write
+    String backendParent = db.read(tx -> checkCreatable(tx, namespace, snapshotter, key,
+        parent, owner));
+    Map<String, String> backendLabels = backendLabels(labels);
+    String backendKey = null;
+    List<Mount> mounts = null;
+    try {
+      for (int attempt = 0; mounts == null; attempt++) {
+        String candidate = nextBackendKey(namespace, key);
+        creating.add(candidate);
+        backendKey = candidate;
+        try {
+          mounts = view
+              ? backend.view(candidate, backendParent, backendLabels)
+              : backend.prepare(candidate, backendParent, backendLabels);
+        } catch (AlreadyExistsException e) {
+          // a number taken before a crash, its snapshot not yet collected: the next one
+          creating.remove(candidate);
+          backendKey = null;
+          if (attempt >= 16) {
+            throw e;
+          }
         }
-        backendParent = parentRef.backendKey();
       }
-      NamespaceStore.ensure(tx, namespace);
-      LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, key);
-      String backendKey = nextBackendKey(tx, namespace, key);
-      Map<String, String> backendLabels = backendLabels(labels);
-      List<Mount> mounts = view
-          ? backend.view(backendKey, backendParent, backendLabels)
-          : backend.prepare(backendKey, backendParent, backendLabels);
-      var now = Timestamps.now();
-      Info info = Info.newBuilder().setName(key).setParent(parent)
-          .setKind(view ? Kind.VIEW : Kind.ACTIVE).setCreatedAt(now).setUpdatedAt(now)
-          .putAllLabels(labels).build();
+      String recorded = backendKey;
+      List<Mount> result = mounts;
       try {
-        tx.put(Keys.snapshot(namespace, snapshotter, key), new Ref(backendKey, info).encode());
+        db.write(tx -> {
+          if (!checkCreatable(tx, namespace, snapshotter, key, parent, owner)
+              .equals(backendParent)) {
+            throw new FailedPreconditionException("parent " + describe(namespace, snapshotter,
+                parent) + " changed while " + owner + " was being made; try again");
+          }
+          NamespaceStore.ensure(tx, namespace);
+          LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, key);
+          recordSequence(tx, recorded);
+          var now = Timestamps.now();
+          Info info = Info.newBuilder().setName(key).setParent(parent)
+              .setKind(view ? Kind.VIEW : Kind.ACTIVE).setCreatedAt(now).setUpdatedAt(now)
+              .putAllLabels(labels).build();
+          tx.put(Keys.snapshot(namespace, snapshotter, key), new Ref(recorded, info).encode());
+          return null;
+        });
       } catch (RuntimeException e) {
-        undo(() -> backend.remove(backendKey), e);
+        undo(() -> backend.remove(recorded), e);
         throw e;
       }
-      return mounts;
-    });
+      return result;
+    } finally {
+      if (backendKey != null) {
+        creating.remove(backendKey);
+      }
+    }
+  }
+
+  /** Throws unless {@code key} can be made on {@code parent}; returns the parent's backend key. */
+  private static String checkCreatable(MetadataDb.Tx tx, String namespace, String snapshotter,
+      String key, String parent, String owner) {
+    if (tx.get(Keys.snapshot(namespace, snapshotter, key)).isPresent()) {
+      throw new AlreadyExistsException(owner);
+    }
+    if (parent.isEmpty()) {
+      return "";
+    }
+    Ref parentRef = tx.get(Keys.snapshot(namespace, snapshotter, parent)).map(Ref::decode)
+        .orElseThrow(() -> new NotFoundException("parent "
+            + describe(namespace, snapshotter, parent)));
+    if (parentRef.info().getKind() != Kind.COMMITTED) {
+      throw new InvalidArgumentException("parent " + describe(namespace, snapshotter, parent)
+          + " is not committed; commit it before building on it");
+    }
+    return parentRef.backendKey();
   }
 
   public List<Mount> mounts(String namespace, String snapshotter, Snapshotter backend,
@@ -158,7 +213,8 @@ public final class SnapshotStore {
         throw new AlreadyExistsException(owner);
       }
       LeaseStore.attach(tx, namespace, lease, "snapshots/" + snapshotter, name);
-      String backendName = nextBackendKey(tx, namespace, name);
+      String backendName = nextBackendKey(namespace, name);
+      recordSequence(tx, backendName);
       backend.commit(backendName, active.backendKey(), backendLabels(labels));
       var now = Timestamps.now();
       Info info = active.info().toBuilder().setName(name).setKind(Kind.COMMITTED)
@@ -272,8 +328,8 @@ public final class SnapshotStore {
 
   /**
    * The snapshots {@code backend} holds that no record in any namespace points at, children
-   * before their parents. Decided inside a metadata write, so no snapshot being created now is
-   * taken for one: creation records under the same writer.
+   * before their parents. Decided inside a metadata write, so that no record changes meanwhile;
+   * snapshots being made (in the backend, not yet recorded) are not orphans.
    */
   public List<SnapshotInfo> orphans(String snapshotter, Snapshotter backend) {
     return db.write(tx -> {
@@ -286,7 +342,7 @@ public final class SnapshotStore {
       }
       Map<String, SnapshotInfo> orphans = new HashMap<>();
       backend.walk(Filter.always(), info -> {
-        if (!recorded.contains(info.name())) {
+        if (!recorded.contains(info.name()) && !creating.contains(info.name())) {
           orphans.put(info.name(), info);
         }
       });
@@ -311,17 +367,33 @@ public final class SnapshotStore {
     return ordered;
   }
 
-  private Ref get(String namespace, String snapshotter, String key) {
+  Ref get(String namespace, String snapshotter, String key) {
     validate(namespace, snapshotter, key);
     return db.read(tx -> tx.get(Keys.snapshot(namespace, snapshotter, key)).map(Ref::decode))
         .orElseThrow(() -> new NotFoundException(describe(namespace, snapshotter, key)));
   }
 
-  private static String nextBackendKey(MetadataDb.Tx tx, String namespace, String key) {
-    long next = tx.get(Keys.SEQUENCE)
-        .map(v -> Long.parseLong(new String(v, StandardCharsets.UTF_8))).orElse(0L) + 1;
-    tx.put(Keys.SEQUENCE, Long.toString(next).getBytes(StandardCharsets.UTF_8));
-    return namespace + "/" + next + "/" + key;
+  /**
+   * A new backend key {@code <namespace>/<n>/<key>}. The numbers come from memory, started at
+   * the recorded sequence; each write that records a key records its number too
+   * ({@link #recordSequence}), so a number is reused only if a crash came between taking it
+   * and recording it, and then only its unrecorded snapshot can hold it.
+   */
+  private String nextBackendKey(String namespace, String key) {
+    return namespace + "/" + sequence.incrementAndGet() + "/" + key;
+  }
+
+  private static void recordSequence(MetadataDb.Tx tx, String backendKey) {
+    long number = Long.parseLong(backendKey.substring(backendKey.indexOf('/') + 1,
+        backendKey.indexOf('/', backendKey.indexOf('/') + 1)));
+    if (storedSequence(tx) < number) {
+      tx.put(Keys.SEQUENCE, Long.toString(number).getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private static long storedSequence(MetadataDb.Tx tx) {
+    return tx.get(Keys.SEQUENCE)
+        .map(v -> Long.parseLong(new String(v, StandardCharsets.UTF_8))).orElse(0L);
   }
 
   static Map<String, String> backendLabels(Map<String, String> labels) {

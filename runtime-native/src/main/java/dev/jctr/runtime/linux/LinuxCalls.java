@@ -136,6 +136,9 @@ public final class LinuxCalls {
     message.putLong(40, 64); // msg_controllen
     message.putInt(48, 0); // msg_flags
     long received = load().recvmsg(fd, message, 0);
+    // data and iov are reached only through addresses in native memory during the call
+    java.lang.ref.Reference.reachabilityFence(data);
+    java.lang.ref.Reference.reachabilityFence(iov);
     if (received < 0) {
       throw new FailedPreconditionException("recvmsg: errno " + errno());
     }

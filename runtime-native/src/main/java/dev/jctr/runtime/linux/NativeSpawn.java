@@ -1,6 +1,7 @@
 package dev.jctr.runtime.linux;
 
 import dev.jctr.api.errors.FailedPreconditionException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,6 +88,9 @@ public final class NativeSpawn {
         available = false; // spawn never started a child
         return runByProcessBuilder(argv, env, stdio, timeoutSeconds);
       }
+      if (e.getCause() instanceof FailedPreconditionException failed) {
+        throw failed; // names the program already
+      }
       throw new FailedPreconditionException(argv.get(0) + ": " + e.getCause().getMessage());
     }
   }
@@ -164,7 +168,7 @@ public final class NativeSpawn {
         check(libc.posix_spawnattr_setsigmask(attributes, signals), "signal mask");
         check(libc.posix_spawnattr_setflags(attributes,
             (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)), "flags");
-        List<Pointer> keep = new ArrayList<>(); // the strings live until the call returns
+        List<Pointer> keep = new ArrayList<>();
         Pointer args = strings(runtime, argv, keep);
         Map<String, String> variables = new java.util.TreeMap<>(System.getenv());
         variables.putAll(env);
@@ -172,8 +176,17 @@ public final class NativeSpawn {
         variables.forEach((name, value) -> environment.add(name + "=" + value));
         Pointer envp = strings(runtime, environment, keep);
         int[] pid = new int[1];
-        int error = libc.posix_spawn(pid, executable(argv.get(0)), actions, attributes, args,
-            envp);
+        int error;
+        try {
+          error = libc.posix_spawn(pid, executable(argv.get(0)), actions, attributes, args,
+              envp);
+        } finally {
+          // the strings are reached only through addresses in native memory: without this
+          // fence a collection during the call may free them before the child's execve
+          // reads them (EFAULT, seen under load)
+          Reference.reachabilityFence(keep);
+          Reference.reachabilityFence(signals);
+        }
         if (error != 0) {
           throw new FailedPreconditionException("cannot run " + argv.get(0) + ": errno "
               + error);

@@ -56,4 +56,33 @@ class NativeSpawnTest {
             new NativeSpawn.Stdio(null, null, null, false), 5));
     assertTrue(e.getMessage().contains("jctr-no-such-program"), e.getMessage());
   }
+
+  @Test
+  @Timeout(120)
+  void argumentsAndEnvironmentReachTheChildIntactWhileCollectionsRun() throws Exception {
+    // the strings handed to posix_spawn live in native memory freed once unreachable: a
+    // collection during the call must not free them (the child saw garbage: EFAULT)
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread collector = Thread.ofPlatform().start(() -> {
+      while (!done.get()) {
+        System.gc();
+      }
+    });
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+      List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        String n = Integer.toString(i);
+        runs.add(pool.submit(() -> NativeSpawn.run(List.of("/bin/sh", "-c",
+                "[ \"$1\" = argument-" + n + " ] && [ \"$JCTR_SPAWN_CHECK\" = value-" + n + " ]",
+                "sh", "argument-" + n), java.util.Map.of("JCTR_SPAWN_CHECK", "value-" + n),
+            new NativeSpawn.Stdio(null, null, null, false), 30)));
+      }
+      for (int i = 0; i < runs.size(); i++) {
+        assertEquals(0, runs.get(i).get(), "run " + i + " saw other arguments or environment");
+      }
+    } finally {
+      done.set(true);
+      collector.join();
+    }
+  }
 }
