@@ -39,10 +39,20 @@ cleanup() {
   done
   [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
   [ -n "$jctrd_pid" ] && kill "$jctrd_pid" 2>/dev/null && wait "$jctrd_pid" 2>/dev/null || true
+  local shim_pids=""
   for pidfile in "$work"/r*/jctrd/state/s/*.pid; do
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    [ -f "$pidfile" ] && shim_pids+=" $(cat "$pidfile")"
   done
-  grep -o "$work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount 2>/dev/null || true
+  for pid in $shim_pids; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do # the state tmpfs stays busy until they are gone
+    alive=""
+    for pid in $shim_pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  for m in $(grep -o "$work[^ ]*" /proc/self/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
   ip link del jctrbench1 2>/dev/null || true
   ip link del jctrbench2 2>/dev/null || true
   for c in /sys/fs/cgroup/*/jctr-bench; do
@@ -137,6 +147,13 @@ warm_up() { # daemon socket: a first, unmeasured batch of CRI_BENCH_WARMUP pods,
   bench teardown "$2" 0 "$workers" x x >/dev/null
 }
 
+state_on_tmpfs() { # dir: a daemon's state directory is on tmpfs, as /run is on a node
+  # (containerd's runc state and netns pins go to /run whatever --state says; jctrd's follow
+  # --state: on this disk instead they would pay ext4's inode allocation for every container)
+  mkdir -p "$1"
+  mount -t tmpfs -o size=1g,mode=0711 tmpfs "$1"
+}
+
 perf_pid=""
 perf_start() { # daemon: a system-wide CPU profile of its batch (CRI_BENCH_PERF), for perf report
   [ -n "${CRI_BENCH_PERF:-}" ] || return 0
@@ -150,6 +167,7 @@ perf_stop() {
 run_containerd() { # dir: one batch on a fresh containerd, then its teardown
   local dir=$1
   mkdir -p "$dir"
+  state_on_tmpfs "$dir/state"
   netconf "$dir/net.d" jctrbench1 1
   criconf "$dir/config.toml" "$dir/net.d"
   containerd --config "$dir/config.toml" --root "$dir/root" --state "$dir/state" \
@@ -180,6 +198,7 @@ run_containerd() { # dir: one batch on a fresh containerd, then its teardown
 run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims' exit
   local dir=$1
   mkdir -p "$dir"
+  state_on_tmpfs "$dir/state"
   netconf "$dir/net.d" jctrbench2 2
   criconf "$dir/config.toml" "$dir/net.d"
   "$dist/bin/jctrd" --config "$dir/config.toml" --root "$dir/root" --state "$dir/state" \
