@@ -50,9 +50,12 @@ cleanup() {
     [ -z "$alive" ] && break
     sleep 0.1
   done
-  for m in $(grep -o "$work[^ ]*" /proc/self/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  for d in "$work" $short_dirs; do
+    for m in $(grep -o "$d[^ ]*" /proc/self/mounts | sort -r); do
+      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
   done
+  for d in $short_dirs; do rm -rf "$d"; done
   ip link del jctrbench1 2>/dev/null || true
   ip link del jctrbench2 2>/dev/null || true
   for c in /sys/fs/cgroup/*/jctr-bench; do
@@ -147,11 +150,17 @@ warm_up() { # daemon socket: a first, unmeasured batch of CRI_BENCH_WARMUP pods,
   bench teardown "$2" 0 "$workers" x x >/dev/null
 }
 
-state_on_tmpfs() { # dir: a daemon's state directory is on tmpfs, as /run is on a node
-  # (containerd's runc state and netns pins go to /run whatever --state says; jctrd's follow
-  # --state: on this disk instead they would pay ext4's inode allocation for every container)
-  mkdir -p "$1"
-  mount -t tmpfs -o size=1g,mode=0711 tmpfs "$1"
+short_dirs=""
+state_on_tmpfs() { # dir: a daemon's state directory is a tmpfs, as /run is on a node
+  # (containerd keeps its runc state and netns pins in /run whatever --state says; jctrd's
+  # follow --state: on this disk they would pay ext4's inode allocation for every container).
+  # It lives at a short path under /run, $1 a link to it: mount points under it show in
+  # /proc/self/mountinfo, which runc reads several times per container, by their real path.
+  local short
+  short=$(mktemp -d /run/jcb.XXXXXX)
+  short_dirs+=" $short"
+  mount -t tmpfs -o size=1g,mode=0711 tmpfs "$short"
+  ln -s "$short" "$1"
 }
 
 perf_pid=""
