@@ -66,17 +66,20 @@ class SnapshotStoreTest {
     db.close();
   }
 
-  private CompletableFuture<List<Mount>> createAsync(HeldSnapshotter backend, String key) {
-    return CompletableFuture.supplyAsync(() -> store.create("ns", "test", backend, false, key,
-        "", Map.of(), ""));
+  /** Creates {@code key} on another thread; returns once the backend holds it, unrecorded. */
+  private CompletableFuture<List<Mount>> createHeld(HeldSnapshotter backend, String key)
+      throws InterruptedException {
+    CompletableFuture<List<Mount>> creation = CompletableFuture.supplyAsync(() ->
+        store.create("ns", "test", backend, false, key, "", Map.of(), ""));
+    assertTrue(backend.made.await(10, TimeUnit.SECONDS), "the backend never made " + key);
+    return creation;
   }
 
   @Test
   @Timeout(30)
   void aSnapshotBeingMadeIsNoOrphanAndIsRecordedOnceMade() throws Exception {
     HeldSnapshotter backend = new HeldSnapshotter();
-    CompletableFuture<List<Mount>> creation = createAsync(backend, "app");
-    assertTrue(backend.made.await(10, TimeUnit.SECONDS));
+    CompletableFuture<List<Mount>> creation = createHeld(backend, "app");
     // in the backend, not yet recorded: the collector must leave it alone
     assertEquals(List.of(), store.orphans("test", backend));
     backend.letGo.countDown();
@@ -90,8 +93,7 @@ class SnapshotStoreTest {
   @Timeout(30)
   void theSecondOfTwoRacingCreationsFailsAndLeavesNothingInTheBackend() throws Exception {
     HeldSnapshotter backend = new HeldSnapshotter();
-    CompletableFuture<List<Mount>> first = createAsync(backend, "app");
-    assertTrue(backend.made.await(10, TimeUnit.SECONDS));
+    CompletableFuture<List<Mount>> first = createHeld(backend, "app");
     // the same key again, while the first is in the backend: this one records first
     store.create("ns", "test", backend, false, "app", "", Map.of(), "");
     backend.letGo.countDown();
