@@ -116,6 +116,10 @@ threads() { # pid -> its 8 busiest threads, "name seconds" (CRI_BENCH_THREADS=1)
   done | awk '{cpu[$1] += $2} END {for (n in cpu) print cpu[n], n}' | sort -rn | head -8 |
     awk -v tick="$tick" '{printf "  %s %.2f s", $2, $1 / tick} END {print ""}'
 }
+mounts() { # daemon: the host's mount count at steady state (runc reads the mount table, and
+  # each container's mount namespace starts as a copy of it)
+  printf '%-12s host mounts at steady state: %d\n' "$1" "$(wc -l </proc/self/mountinfo)"
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kib() { # pids... -> summed PSS
   local total=0
@@ -173,6 +177,13 @@ perf_stop() {
   kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
 }
 
+alive() { # pid daemon log: stops the bench, with the daemon's log, when it exited at start
+  kill -0 "$1" 2>/dev/null && return 0
+  echo "$2 exited before it answered; its log ($3):" >&2
+  tail -n 20 "$3" >&2
+  exit 1
+}
+
 run_containerd() { # dir: one batch on a fresh containerd, then its teardown
   local dir=$1
   mkdir -p "$dir"
@@ -183,7 +194,10 @@ run_containerd() { # dir: one batch on a fresh containerd, then its teardown
     --address "$dir/containerd.sock" >"$dir/log" 2>&1 &
   containerd_pid=$!
   local C=(ctr --address "$dir/containerd.sock" -n k8s.io)
-  for _ in $(seq 1 200); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 200); do
+    "${C[@]}" version >/dev/null 2>&1 && break
+    alive "$containerd_pid" containerd "$dir/log"; sleep 0.1
+  done
   bench register "$dir/containerd.sock" # the kubelet registers its node
   "${C[@]}" images import "$work/pause.tar" >/dev/null
   "${C[@]}" images import "$work/busybox.tar" >/dev/null
@@ -195,6 +209,7 @@ run_containerd() { # dir: one batch on a fresh containerd, then its teardown
   bench start "$dir/containerd.sock" "$n" "$workers" "$dir/logs" "$image" | tee "$dir/batch"
   perf_stop
   sleep 3
+  mounts containerd
   local shims
   shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $dir/containerd.sock" || true)
   printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' containerd \
@@ -214,31 +229,26 @@ run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims
     --address "$dir/jctrd.sock" >"$dir/log" 2>&1 &
   jctrd_pid=$!
   local J=(ctr --address "$dir/jctrd.sock" -n k8s.io)
-  for _ in $(seq 1 200); do "${J[@]}" images ls >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 200); do
+    "${J[@]}" images ls >/dev/null 2>&1 && break
+    alive "$jctrd_pid" jctrd "$dir/log"; sleep 0.1
+  done
   bench register "$dir/jctrd.sock"
-  # the first shim start of an installation trains the shim's class cache in the background
-  # (once per JDK and build): steady state is what is measured, so it finishes first
-  if [ "$JCTR_JAVA_FEATURE" -ge 25 ] && [ "${JCTR_SHIM_AOT:-1}" != 0 ]; then
-    local install
-    install=$(printf '%s' "$dist" | cksum | cut -d' ' -f1)
-    for _ in $(seq 1 600); do
-      compgen -G "${JCTR_CACHE_DIR:-/var/cache/jctr}/shim-$install-*.aot" >/dev/null \
-        && ! compgen -G "${JCTR_CACHE_DIR:-/var/cache/jctr}/shim-$install-*.training" \
-        >/dev/null && break
-      sleep 0.1
-    done
-  fi
   "${J[@]}" images import "$work/pause.tar" >/dev/null
   "${J[@]}" images import "$work/busybox.tar" >/dev/null
   warm_up jctrd "$dir/jctrd.sock"
   quiet jctrd
-  printf '%-12s CPU before the batch: daemon %s\n' jctrd "$(cpu "$jctrd_pid")"
+  local early_shims
+  early_shims=$(for f in "$dir"/state/s/*.pid; do [ -f "$f" ] && cat "$f"; echo; done)
+  printf '%-12s CPU before the batch: daemon %s, shims %s\n' jctrd "$(cpu "$jctrd_pid")" \
+    "$(cpu $early_shims)"
   [ -n "${CRI_BENCH_THREADS:-}" ] && echo "daemon threads before the batch:$(threads "$jctrd_pid")"
   perf_start jctrd
   printf '%-12s ' jctrd
   bench start "$dir/jctrd.sock" "$n" "$workers" "$dir/logs" "$image" | tee "$dir/batch"
   perf_stop
   sleep 3
+  mounts jctrd
   local shims
   shims=$(for f in "$dir"/state/s/*.pid; do cat "$f"; echo; done)
   printf '%-12s daemon RSS %d MiB, %d shims, total shim PSS %d MiB\n' jctrd \
@@ -258,6 +268,12 @@ run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims
 total_ms() { grep -o 'total [0-9]* ms' "$1" | grep -o '[0-9]*'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# the shim's AOT cache is made at install time (the first shim start would make it in the
+# background, and the shims started meanwhile would go without)
+if [ "${CRI_BENCH_ONLY:-}" != containerd ] && [ "$JCTR_JAVA_FEATURE" -ge 25 ] \
+    && [ "${JCTR_SHIM_AOT:-1}" != 0 ]; then
+  "$dist/bin/containerd-shim-jctr-v2" train
+fi
 echo "$n pods, one busybox container each, $workers workers, $rounds round(s):"
 only=${CRI_BENCH_ONLY:-}
 for round in $(seq 1 "$rounds"); do
