@@ -270,11 +270,12 @@ run_jctrd() { # dir: one batch on a fresh jctrd, then its teardown and its shims
 total_ms() { grep -o 'total [0-9]* ms' "$1" | grep -o '[0-9]*'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# the shim's AOT cache is made at install time (the first shim start would make it in the
-# background, and the shims started meanwhile would go without)
-if [ "${CRI_BENCH_ONLY:-}" != containerd ] && [ "$JCTR_JAVA_FEATURE" -ge 25 ] \
-    && [ "${JCTR_SHIM_AOT:-1}" != 0 ]; then
-  "$dist/bin/containerd-shim-jctr-v2" train
+# jctr's AOT caches are made at install time, as a node's set-up would: the shim's (the first
+# shim start would make it in the background, and the shims started meanwhile would go
+# without) and the daemon's (its training runs pods of the pause image)
+if [ "${CRI_BENCH_ONLY:-}" != containerd ] && [ "$JCTR_JAVA_FEATURE" -ge 25 ]; then
+  if [ "${JCTR_SHIM_AOT:-1}" != 0 ]; then "$dist/bin/containerd-shim-jctr-v2" train; fi
+  if [ "${JCTRD_AOT:-1}" != 0 ]; then "$dist/bin/jctrd" train --image "$work/pause.tar"; fi
 fi
 echo "$n pods, one busybox container each, $workers workers, $rounds round(s):"
 only=${CRI_BENCH_ONLY:-}
