@@ -179,18 +179,30 @@ public class CriBench {
         + "  p99 %d ms%n", pods, failed, workers, total, p50, p99);
     System.out.printf("%12s per pod p50 of RunPodSandbox %d ms, CreateContainer %d ms,"
         + " StartContainer %d ms%n", "", p50(phases, 0), p50(phases, 1), p50(phases, 2));
-    System.out.printf("%12s first %d pods started: mean %d ms; the rest: mean %d ms%n", "",
-        Math.min(workers, times.size()),
-        (long) times.subList(0, Math.min(workers, times.size())).stream()
-            .mapToLong(Long::longValue).average().orElse(0),
-        (long) times.subList(Math.min(workers, times.size()), times.size()).stream()
-            .mapToLong(Long::longValue).average().orElse(0));
+    int first = Math.min(workers, times.size());
+    System.out.printf("%12s first %d pods started: mean %d ms (%s); the rest: mean %d ms (%s)%n",
+        "", first, (long) times.subList(0, first).stream().mapToLong(Long::longValue)
+            .average().orElse(0), phaseMeans(phases.subList(0, first)),
+        (long) times.subList(first, times.size()).stream().mapToLong(Long::longValue)
+            .average().orElse(0), phaseMeans(phases.subList(first, phases.size())));
     System.out.printf("%12s per pod p90 of RunPodSandbox %d ms, CreateContainer %d ms,"
         + " StartContainer %d ms%n", "", percentile(phases, 0, 0.9),
         percentile(phases, 1, 0.9), percentile(phases, 2, 0.9));
     if (failed > 0) {
       System.exit(1);
     }
+  }
+
+  /** Mean RunPodSandbox / CreateContainer / StartContainer times of {@code phases}. */
+  private static String phaseMeans(List<long[]> phases) {
+    long[] sum = new long[3];
+    for (long[] p : phases) {
+      for (int i = 0; i < 3; i++) {
+        sum[i] += p[i];
+      }
+    }
+    int n = Math.max(1, phases.size());
+    return sum[0] / n + " + " + sum[1] / n + " + " + sum[2] / n;
   }
 
   private static long p50(List<long[]> phases, int phase) {

@@ -295,6 +295,12 @@ c=$(for f in "$work"/r*/containerd/batch; do [ -f "$f" ] && total_ms "$f"; done 
 j=$(for f in "$work"/r*/jctrd/batch; do [ -f "$f" ] && total_ms "$f"; done | median)
 if [ -n "$c" ] && [ -n "$j" ]; then
   awk -v c="$c" -v j="$j" -v r="$rounds" 'BEGIN {printf "batch total, median of %d round(s): containerd %d ms, jctrd %d ms, ratio jctrd/containerd %.2f\n", r, c, j, j/c}'
+  # each round's two batches run minutes apart, so their ratio cancels the machine's drift
+  # between rounds; the geometric mean sums them up
+  for round in $(seq 1 "$rounds"); do
+    echo "$(total_ms "$work/r$round/jctrd/batch") $(total_ms "$work/r$round/containerd/batch")"
+  done | awk '{r = $1 / $2; all = all sprintf(" %.2f", r); log_sum += log(r)}
+    END {printf "ratio per round:%s; geometric mean %.3f\n", all, exp(log_sum / NR)}'
 else # one daemon only (CRI_BENCH_ONLY)
   echo "batch total, median of $rounds round(s): ${c:+containerd $c ms}${j:+jctrd $j ms}"
 fi

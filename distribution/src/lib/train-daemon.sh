@@ -93,7 +93,7 @@ trap cleanup EXIT
 # the shims of the training daemon use their own cache: made first, so none trains meanwhile
 "$dist/bin/containerd-shim-jctr-v2" train >/dev/null 2>&1 || true
 
-subnet="10.231.$(( $$ % 250 )).0/24"
+subnet="10.233.$(( $$ % 250 )).0/24" # (the bench uses 10.232, the tests 10.231)
 mkdir -p "$work/net.d"
 cat >"$work/net.d/10-training.conflist" <<JSON
 {"cniVersion": "1.0.0", "name": "jctr-training", "plugins": [
