@@ -16,6 +16,8 @@ import dev.jctr.api.proto.containerd.services.snapshots.v1.UsageResponse;
 import dev.jctr.api.proto.containerd.services.snapshots.v1.ViewSnapshotRequest;
 import dev.jctr.api.proto.containerd.types.Mount;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -52,12 +54,14 @@ final class SnapshotsCommand {
                 .option(Option.flag("sizes in bytes", "-b", "--bytes"))
                 .positionals("KEY", 0, Command.MANY, "snapshots (default: all)")
                 .runs(SnapshotsCommand::usage),
-            Command.named("prepare").describe("Create an active snapshot on a committed parent.")
+            Command.named("prepare")
+                .describe("Create an active snapshot on a committed parent (a GC root).")
                 .option(TARGET)
                 .positional("KEY", "the new snapshot")
                 .positionals("PARENT", 0, 1, "a committed snapshot")
                 .runs((root, args) -> create(root, args, false)),
-            Command.named("view").describe("Create a read-only view of a committed snapshot.")
+            Command.named("view")
+                .describe("Create a read-only view of a committed snapshot (a GC root).")
                 .option(TARGET)
                 .positional("KEY", "the new view")
                 .positionals("PARENT", 0, 1, "a committed snapshot")
@@ -184,11 +188,11 @@ final class SnapshotsCommand {
     String parent = args.positionals().size() > 1 ? args.positional(1) : "";
     List<Mount> mounts = view
         ? root.call(SnapshotsGrpc.getViewMethod(), ViewSnapshotRequest.newBuilder()
-            .setSnapshotter(snapshotter(args)).setKey(key).setParent(parent).build())
-            .getMountsList()
+            .setSnapshotter(snapshotter(args)).setKey(key).setParent(parent)
+            .putAllLabels(gcRoot()).build()).getMountsList()
         : root.call(SnapshotsGrpc.getPrepareMethod(), PrepareSnapshotRequest.newBuilder()
-            .setSnapshotter(snapshotter(args)).setKey(key).setParent(parent).build())
-            .getMountsList();
+            .setSnapshotter(snapshotter(args)).setKey(key).setParent(parent)
+            .putAllLabels(gcRoot()).build()).getMountsList();
     String target = args.value("--target");
     if (target != null) {
       printMounts(root.out(), target, mounts);
@@ -199,8 +203,18 @@ final class SnapshotsCommand {
   private static int commit(Jctr root, Parsed args) {
     root.call(SnapshotsGrpc.getCommitMethod(), CommitSnapshotRequest.newBuilder()
         .setSnapshotter(snapshotter(args)).setName(args.positional(0))
-        .setKey(args.positional(1)).build());
+        .setKey(args.positional(1)).putAllLabels(gcRoot()).build());
     return 0;
+  }
+
+  /**
+   * Snapshots made by hand belong to no image, container or lease: labelled as roots (as ctr
+   * labels what it prepares and commits, and here views too), the next garbage collection
+   * leaves them until they are removed.
+   */
+  static Map<String, String> gcRoot() {
+    return Map.of("containerd.io/gc.root",
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
   }
 
   private static int remove(Jctr root, Parsed args) {

@@ -192,6 +192,9 @@ class SnapshotsProcessTest {
     jctr("snapshots", "prepare", "p").requireSuccess("prepare");
     jctr("snapshots", "commit", "p-layer", "p").requireSuccess("commit");
     jctr("snapshots", "view", "p-view", "p-layer").requireSuccess("view");
+    jctr("gc").requireSuccess("gc");
+    assertTrue(jctr("snapshots", "info", "p-view").stdout().contains("containerd.io/gc.root"),
+        "what jctr makes by hand is a GC root: the collection above left it");
     CommandResult commitView = jctr("snapshots", "commit", "again", "p-view");
     assertEquals(1, commitView.exitCode());
     assertTrue(commitView.stderr().contains("FAILED_PRECONDITION"), commitView.stderr());
