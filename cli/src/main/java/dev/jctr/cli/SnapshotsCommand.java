@@ -212,7 +212,7 @@ final class SnapshotsCommand {
    * labels what it prepares and commits, and here views too), the next garbage collection
    * leaves them until they are removed.
    */
-  static Map<String, String> gcRoot() {
+  private static Map<String, String> gcRoot() {
     return Map.of("containerd.io/gc.root",
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
   }
